@@ -1,0 +1,171 @@
+using System.CommandLine;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using MiAudit.Proxy;
+using Serilog.Events;
+
+namespace MiAudit.Cli.Run;
+
+/// <summary><c>miaudit run</c>: its options, and turning them into settings. The work itself is in <see cref="ProxyRunner"/>.</summary>
+public sealed class RunCommand
+{
+    private readonly Option<DirectoryInfo> _certsDir;
+
+    private readonly Option<string> _listen = new("--listen", "-l")
+    {
+        Description = "Address and port to listen on. 0.0.0.0 lets a phone on the same Wi-Fi connect",
+        HelpName = "ADDRESS:PORT",
+        DefaultValueFactory = _ => "0.0.0.0:8080",
+    };
+
+    private readonly Option<string[]> _passthrough = new("--passthrough")
+    {
+        Description = "Relay this host's TLS untouched (repeatable; '*.example.com' matches names below it)",
+        HelpName = "HOST",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<bool> _noAutoPassthrough = new("--no-auto-passthrough")
+    {
+        Description = "Keep intercepting hosts whose clients keep refusing the MiAudit certificate (pinning)",
+    };
+
+    private readonly Option<string[]> _mapHost = new("--map-host")
+    {
+        Description = "Connect to IP whenever NAME is requested, like curl --resolve (repeatable)",
+        HelpName = "NAME=IP",
+    };
+
+    private readonly Option<FileInfo[]> _upstreamCa = new("--upstream-ca")
+    {
+        Description = "Also trust this CA (PEM or DER) when verifying servers (repeatable)",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<bool> _insecureUpstream = new("--insecure-upstream")
+    {
+        Description = "Do not verify server certificates at all (logged loudly; for lab servers only)",
+    };
+
+    private readonly Option<string> _captureLimit = new("--capture-limit")
+    {
+        Description = "Body bytes kept per request and per response; bodies stream through regardless",
+        HelpName = "SIZE",
+        DefaultValueFactory = _ => "4MiB",
+    };
+
+    private readonly Option<bool> _noHttp2 = new("--no-http2")
+    {
+        Description = "Offer only HTTP/1.1 to clients inside intercepted TLS",
+    };
+
+    private readonly Option<DirectoryInfo?> _logDir = new("--log-dir")
+    {
+        Description = "Folder for the JSON-lines log file (rolled daily)",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => new DirectoryInfo("logs"),
+    };
+
+    private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "Log every flow and connection detail" };
+
+    private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Log warnings and errors only" };
+
+    public RunCommand(Option<DirectoryInfo> certsDir)
+    {
+        _certsDir = certsDir;
+        Command = new Command("run", "Run the intercepting proxy (the default command)");
+        AddTo(Command);
+    }
+
+    public Command Command { get; }
+
+    /// <summary>Adds the run options and action to <paramref name="command"/> (the root command runs too).</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _listen, _passthrough, _noAutoPassthrough, _mapHost, _upstreamCa, _insecureUpstream, _captureLimit, _noHttp2, _logDir, _verbose, _quiet })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            RunSettings settings;
+            try
+            {
+                settings = Bind(parseResult);
+            }
+            catch (UsageException e)
+            {
+                return Report.Error(e.Message, ExitCodes.Usage);
+            }
+
+            return await ProxyRunner.RunAsync(settings);
+        });
+    }
+
+    private RunSettings Bind(ParseResult result)
+    {
+        var proxy = new ProxyOptions
+        {
+            ListenEndPoint = ListenAddress.Parse(result.GetValue(_listen)!),
+            InsecureUpstream = result.GetValue(_insecureUpstream),
+            EnableHttp2 = !result.GetValue(_noHttp2),
+        };
+
+        var captureLimit = ByteSize.Parse(result.GetValue(_captureLimit)!);
+        proxy.BodyCaptureLimit = captureLimit is >= 0 and <= int.MaxValue
+            ? (int)captureLimit
+            : throw new UsageException("--capture-limit must be between 0 and 2 GiB");
+        if (result.GetValue(_noAutoPassthrough))
+        {
+            proxy.AutoPassthroughAfterFailures = 0;
+        }
+
+        foreach (var host in result.GetValue(_passthrough) ?? [])
+        {
+            proxy.PassthroughHosts.Add(Validated(() => new HostPattern(host).Text, "--passthrough"));
+        }
+
+        foreach (var mapping in result.GetValue(_mapHost) ?? [])
+        {
+            Validated(() => { proxy.HostMap.Add(mapping); return mapping; }, "--map-host");
+        }
+
+        foreach (var file in result.GetValue(_upstreamCa) ?? [])
+        {
+            proxy.UpstreamTrustedCas.Add(LoadCertificate(file));
+        }
+
+        var verbosity = result.GetValue(_verbose) ? LogEventLevel.Debug
+            : result.GetValue(_quiet) ? LogEventLevel.Warning
+            : LogEventLevel.Information;
+        return new RunSettings(proxy, result.GetValue(_certsDir)!, result.GetValue(_logDir), verbosity);
+    }
+
+    private static string Validated(Func<string> parse, string option)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"{option}: {e.Message}");
+        }
+    }
+
+    private static X509Certificate2 LoadCertificate(FileInfo file)
+    {
+        try
+        {
+            return X509CertificateLoader.LoadCertificateFromFile(file.FullName);
+        }
+        catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--upstream-ca {file}: cannot read a certificate ({e.Message})");
+        }
+    }
+}
+
+/// <summary>What <c>miaudit run</c> was asked to do.</summary>
+public sealed record RunSettings(ProxyOptions Proxy, DirectoryInfo CertsDirectory, DirectoryInfo? LogDirectory, LogEventLevel ConsoleLevel);

@@ -1,0 +1,7 @@
+namespace MiAudit.Flows;
+
+/// <summary>What the TLS handshake between the client and MiAudit negotiated.</summary>
+/// <param name="ServerName">The SNI the client sent, if any.</param>
+/// <param name="ApplicationProtocol">The ALPN protocol agreed on (<c>h2</c>, <c>http/1.1</c>) or empty.</param>
+/// <param name="Protocol">The TLS version, e.g. <c>Tls13</c>.</param>
+public sealed record ClientTls(string? ServerName, string ApplicationProtocol, string Protocol);

@@ -1,0 +1,78 @@
+using System.Threading.Channels;
+using MiAudit.Flows;
+using Microsoft.Extensions.Logging;
+
+namespace MiAudit.Proxy.Capture;
+
+/// <summary>
+/// Hands finished flows to the observers on a background loop, so detection and storage never delay a response.
+/// The queue is bounded: when observers fall behind, finishing a flow waits (back-pressure) instead of dropping it.
+/// </summary>
+public sealed class FlowDispatcher : IAsyncDisposable
+{
+    private readonly Channel<Flow> _queue;
+    private readonly IReadOnlyList<IFlowObserver> _observers;
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+    private long _dispatched;
+
+    public FlowDispatcher(IEnumerable<IFlowObserver> observers, int capacity, ILogger<FlowDispatcher> logger)
+    {
+        _observers = observers.ToArray();
+        _logger = logger;
+        _queue = Channel.CreateBounded<Flow>(new BoundedChannelOptions(capacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Flows handed to every observer so far.</summary>
+    public long Dispatched => Interlocked.Read(ref _dispatched);
+
+    public async ValueTask PublishAsync(Flow flow)
+    {
+        if (_observers.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _queue.Writer.WriteAsync(flow);
+        }
+        catch (ChannelClosedException)
+        {
+            // Only a connection that outlived the shutdown drain gets here; say so rather than lose it silently.
+            _logger.LogWarning("Flow {Method} {Url} finished after shutdown and was not recorded", flow.Method, flow.Url);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        await foreach (var flow in _queue.Reader.ReadAllAsync())
+        {
+            foreach (var observer in _observers)
+            {
+                try
+                {
+                    await observer.OnFlowAsync(flow, CancellationToken.None);
+                }
+                catch (Exception e)
+                {
+                    _logger.LogError(e, "Flow observer {Observer} failed on {Method} {Url}", observer.GetType().Name, flow.Method, flow.Url);
+                }
+            }
+
+            Interlocked.Increment(ref _dispatched);
+        }
+    }
+
+    /// <summary>Stops accepting flows and waits until every queued flow reached the observers.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+}

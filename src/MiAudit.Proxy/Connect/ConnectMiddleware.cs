@@ -1,0 +1,266 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using MiAudit.Flows;
+using MiAudit.Proxy.Capture;
+using MiAudit.Proxy.Tls;
+
+namespace MiAudit.Proxy.Connect;
+
+/// <summary>
+/// Kestrel connection middleware that answers CONNECT before Kestrel parses HTTP (Kestrel and YARP both refuse it).
+/// After "200 Connection Established" it looks at the client's first bytes: TLS is intercepted (or passed through),
+/// plain HTTP is served as HTTP, anything else is relayed. Connections that do not start with CONNECT go straight on.
+/// </summary>
+public sealed class ConnectMiddleware(
+    ProxyOptions options,
+    TlsInterceptor interceptor,
+    PassthroughPolicy passthrough,
+    TcpRelay relay,
+    FlowDispatcher flows,
+    TimeProvider clock,
+    ILogger<ConnectMiddleware> logger)
+{
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
+
+    // As long as Kestrel keeps an idle connection open: spare connections browsers open early wait this long.
+    private static readonly TimeSpan FirstRequestTimeout = TimeSpan.FromSeconds(130);
+    private static readonly byte[] Established = "HTTP/1.1 200 Connection Established\r\n\r\n"u8.ToArray();
+
+    public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        ConnectRequest? request;
+        using (var headDeadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
+        {
+            headDeadline.CancelAfter(options.ConnectHeadTimeout);
+            var head = await ReadHeadAsync(connection, headDeadline.Token);
+            switch (head.Kind)
+            {
+                case HeadKind.NotConnect:
+                    await next(connection);
+                    return;
+                case HeadKind.Refused:
+                    return;
+            }
+
+            request = head.Request!;
+        }
+
+        var startedAt = clock.GetUtcNow();
+        // Kestrel's ConnectionClosed fires on the client's FIN, and a client may send its data and FIN at once:
+        // from here on only real errors end the tunnel.
+        await connection.Transport.Output.WriteAsync(Established);
+        var content = await SniffAsync(connection.Transport.Input, connection.ConnectionClosed);
+        if (content is null)
+        {
+            return; // the client closed the tunnel without sending anything
+        }
+
+        switch (content.Value)
+        {
+            case TunnelContent.Tls when !CertificatePage.CertificatePage.IsMagicHost(request.Host) && passthrough.ShouldPassThrough(request.Host):
+                await RelayAsync(connection, request, FlowTransport.PassthroughTls, startedAt);
+                break;
+            case TunnelContent.Tls:
+                await InterceptAsync(connection, request, next, startedAt);
+                break;
+            case TunnelContent.Http:
+                connection.Features.Set(new ProxyTunnelFeature { Host = request.Host, Port = request.Port, Transport = FlowTransport.TunnelHttp });
+                await next(connection);
+                break;
+            default:
+                await RelayAsync(connection, request, FlowTransport.OpaqueTcp, startedAt);
+                break;
+        }
+    }
+
+    private async Task InterceptAsync(ConnectionContext connection, ConnectRequest request, ConnectionDelegate next, DateTimeOffset startedAt)
+    {
+        var tls = await interceptor.HandshakeAsync(connection, request.Host, HandshakeTimeout, FirstRequestTimeout);
+        if (!tls.Succeeded)
+        {
+            var reason = tls.Failure?.Message ?? "handshake failed";
+            if (!tls.ClientRefused)
+            {
+                // Spare connections that browsers open and later drop, or a client that stalled: nothing to report.
+                logger.LogDebug("Intercepted connection for {Host}:{Port} ended without a request: {Reason}", request.Host, request.Port, reason);
+                return;
+            }
+
+            if (passthrough.RecordHandshakeFailure(request.Host))
+            {
+                logger.LogWarning(
+                    "Clients keep refusing MiAudit's certificate for {Host} (pinning, or the CA is not trusted there); passing its TLS through untouched from now on",
+                    request.Host);
+            }
+            else
+            {
+                logger.LogInformation("The client refused MiAudit's certificate for {Host}:{Port}: {Reason}", request.Host, request.Port, reason);
+            }
+
+            await flows.PublishAsync(TunnelFlow(connection, request, FlowTransport.InterceptedTls, startedAt, 0, 0,
+                new FlowError("client-tls-handshake", reason)));
+            return;
+        }
+
+        passthrough.RecordHandshakeSuccess(request.Host);
+        var tunnel = new ProxyTunnelFeature
+        {
+            Host = request.Host,
+            Port = request.Port,
+            Transport = FlowTransport.InterceptedTls,
+            ClientTls = tls.ClientTls,
+        };
+        await TlsInterceptor.ServeAsync(connection, tls, tunnel, next);
+    }
+
+    private async Task RelayAsync(ConnectionContext connection, ConnectRequest request, FlowTransport transport, DateTimeOffset startedAt)
+    {
+        var result = await relay.RelayAsync(connection, request.Host, request.Port);
+        FlowError? error = null;
+        if (result.Failure is { } failure)
+        {
+            var reason = Forwarding.UpstreamFailure.Classify(Yarp.ReverseProxy.Forwarder.ForwarderError.Request, failure, $"{request.Host}:{request.Port}");
+            error = reason.Error;
+            logger.LogWarning("Relay to {Host}:{Port} ended: {Reason}", request.Host, request.Port, reason.Error.Message);
+        }
+
+        await flows.PublishAsync(TunnelFlow(connection, request, transport, startedAt, result.ClientToServer, result.ServerToClient, error));
+    }
+
+    private Flow TunnelFlow(ConnectionContext connection, ConnectRequest request, FlowTransport transport, DateTimeOffset startedAt,
+        long clientBytes, long serverBytes, FlowError? error)
+    {
+        var remote = connection.RemoteEndPoint as IPEndPoint;
+        return new Flow
+        {
+            StartedAt = startedAt,
+            CompletedAt = clock.GetUtcNow(),
+            ClientAddress = ClientAddressOf(remote),
+            ClientPort = remote?.Port ?? 0,
+            Transport = transport,
+            Method = "CONNECT",
+            Scheme = transport == FlowTransport.OpaqueTcp ? "tcp" : "https",
+            Host = request.Host,
+            Port = request.Port,
+            Path = "",
+            RequestHeaders = request.Headers,
+            RequestBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, clientBytes),
+            StatusCode = 200,
+            ResponseBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, serverBytes),
+            Error = error,
+        };
+    }
+
+    internal static string ClientAddressOf(IPEndPoint? remote) =>
+        remote is null ? "" : (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).ToString();
+
+    private async Task<HeadOutcome> ReadHeadAsync(ConnectionContext connection, CancellationToken cancellationToken)
+    {
+        var input = connection.Transport.Input;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(cancellationToken);
+                var buffer = result.Buffer;
+                if (!ConnectHeadParser.LooksLikeConnect(buffer) || (buffer.IsEmpty && result.IsCompleted))
+                {
+                    input.AdvanceTo(buffer.Start);
+                    return HeadOutcome.NotConnect;
+                }
+
+                var status = ConnectHeadParser.TryParse(buffer, options.MaxConnectHeadBytes, out var request, out var end, out var error);
+                if (status == ConnectHeadStatus.Complete)
+                {
+                    input.AdvanceTo(end);
+                    return HeadOutcome.Connect(request!);
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (status == ConnectHeadStatus.Invalid)
+                {
+                    logger.LogInformation("Refused CONNECT from {Client}: {Reason}", connection.RemoteEndPoint, error!.Reason);
+                    await RefuseAsync(connection, error.StatusCode, error.Reason);
+                    return HeadOutcome.Refused;
+                }
+
+                if (result.IsCompleted)
+                {
+                    return HeadOutcome.Refused;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!connection.ConnectionClosed.IsCancellationRequested)
+        {
+            logger.LogInformation("Closed connection from {Client}: no complete CONNECT head within {Seconds} s",
+                connection.RemoteEndPoint, options.ConnectHeadTimeout.TotalSeconds);
+            await RefuseAsync(connection, 408, "request head timeout");
+            return HeadOutcome.Refused;
+        }
+        catch (OperationCanceledException)
+        {
+            return HeadOutcome.Refused;
+        }
+    }
+
+    private static async Task RefuseAsync(ConnectionContext connection, int statusCode, string reason)
+    {
+        var phrase = statusCode switch { 408 => "Request Timeout", 431 => "Request Header Fields Too Large", _ => "Bad Request" };
+        var body = $"MiAudit: {reason}\n";
+        var response = $"HTTP/1.1 {statusCode} {phrase}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
+        try
+        {
+            await connection.Transport.Output.WriteAsync(Encoding.UTF8.GetBytes(response));
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client is already gone; nothing to tell it.
+        }
+    }
+
+    /// <summary>Waits for the first bytes in the tunnel without consuming them; null when the client closed it.</summary>
+    private async Task<TunnelContent?> SniffAsync(PipeReader input, CancellationToken connectionClosed)
+    {
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(connectionClosed);
+        quiet.CancelAfter(options.TunnelSniffTimeout);
+        using var registration = quiet.Token.Register(input.CancelPendingRead);
+        while (true)
+        {
+            var result = await input.ReadAsync(CancellationToken.None);
+            var buffer = result.Buffer;
+            var enough = buffer.Length >= TunnelSniffer.BytesWanted
+                || (buffer.Length >= 2 && TunnelSniffer.Classify(buffer) == TunnelContent.Tls);
+            if (enough || result.IsCanceled || result.IsCompleted)
+            {
+                input.AdvanceTo(buffer.Start);
+                if (buffer.IsEmpty && (result.IsCompleted || connectionClosed.IsCancellationRequested))
+                {
+                    return null;
+                }
+
+                return TunnelSniffer.Classify(buffer);
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private enum HeadKind
+    {
+        NotConnect,
+        Refused,
+        Connect,
+    }
+
+    private readonly record struct HeadOutcome(HeadKind Kind, ConnectRequest? Request)
+    {
+        public static readonly HeadOutcome NotConnect = new(HeadKind.NotConnect, null);
+        public static readonly HeadOutcome Refused = new(HeadKind.Refused, null);
+
+        public static HeadOutcome Connect(ConnectRequest request) => new(HeadKind.Connect, request);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using MiAudit.Flows;
+using MiAudit.Proxy.Capture;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace MiAudit.Proxy.Forwarding;
+
+/// <summary>
+/// The one request handler: forwards every request to its real server with YARP, returns the real answer,
+/// and publishes the exchange as a flow once it is over.
+/// </summary>
+internal sealed class ProxyRequestHandler(
+    IHttpForwarder forwarder,
+    HttpMessageInvoker upstream,
+    FlowDispatcher flows,
+    CertificatePage.CertificatePage certificatePage,
+    ProxyOptions options,
+    TimeProvider clock,
+    ILogger<ProxyRequestHandler> logger)
+{
+    private readonly ForwarderRequestConfig _requestConfig = new()
+    {
+        ActivityTimeout = options.UpstreamActivityTimeout,
+        Version = HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+    };
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var target = ForwardTarget.Resolve(context);
+        if (target is null || CertificatePage.CertificatePage.IsMagicHost(target.Host))
+        {
+            await certificatePage.ServeAsync(context);
+            return;
+        }
+
+        var recorder = new ExchangeRecorder(context, target, options.BodyCaptureLimit, clock.GetUtcNow());
+        var error = await forwarder.SendAsync(context, target.DestinationPrefix, upstream, _requestConfig, FaithfulTransformer.Instance);
+
+        FlowError? flowError = null;
+        var answered = true;
+        if (error != ForwarderError.None)
+        {
+            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            var failure = UpstreamFailure.Classify(error, exception, target.Authority);
+            flowError = failure.Error;
+            answered = !failure.ClientGone || context.Response.HasStarted;
+            if (!context.Response.HasStarted && !failure.ClientGone)
+            {
+                await ErrorPage.WriteAsync(context, failure.StatusCode, target.Authority, failure.Error.Message);
+            }
+
+            LogFailure(context, target, failure, exception);
+        }
+
+        await flows.PublishAsync(recorder.ToFlow(clock.GetUtcNow(), flowError, answered));
+    }
+
+    private void LogFailure(HttpContext context, ForwardTarget target, UpstreamFailure failure, Exception? exception)
+    {
+        if (failure.ClientGone)
+        {
+            logger.LogDebug("Client left during {Method} {Scheme}://{Authority}{Path}: {Reason}",
+                context.Request.Method, target.Scheme, target.Authority, context.Request.Path, failure.Error.Message);
+            return;
+        }
+
+        logger.LogWarning("{Status} for {Method} {Scheme}://{Authority}{Path}: {Reason}",
+            failure.StatusCode, context.Request.Method, target.Scheme, target.Authority, context.Request.Path, failure.Error.Message);
+        logger.LogDebug(exception, "Upstream failure detail");
+    }
+}

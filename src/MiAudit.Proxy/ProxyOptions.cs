@@ -1,0 +1,54 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using MiAudit.Proxy.Forwarding;
+
+namespace MiAudit.Proxy;
+
+/// <summary>Everything the engine needs to run; the CLI fills it from arguments.</summary>
+public sealed class ProxyOptions
+{
+    /// <summary>Where to listen. Default 0.0.0.0:8080 so a phone on the same Wi-Fi can reach it.</summary>
+    public IPEndPoint ListenEndPoint { get; set; } = new(IPAddress.Any, 8080);
+
+    /// <summary>Hosts whose TLS is relayed untouched; <c>*.example.com</c> style wildcards allowed.</summary>
+    public IList<string> PassthroughHosts { get; } = [];
+
+    /// <summary>Consecutive client handshake aborts for one host before it is passed through automatically (0 = never).</summary>
+    public int AutoPassthroughAfterFailures { get; set; } = 3;
+
+    /// <summary>Names the proxy connects to at a fixed address instead of resolving them (like curl's --resolve).</summary>
+    public HostMap HostMap { get; set; } = new();
+
+    /// <summary>Extra certificate authorities trusted for upstream TLS, in addition to the system store.</summary>
+    public X509Certificate2Collection UpstreamTrustedCas { get; } = [];
+
+    /// <summary>Turns upstream certificate verification off. Explicit, logged, never the default.</summary>
+    public bool InsecureUpstream { get; set; }
+
+    /// <summary>How many body bytes of each request and of each response are kept for observers.</summary>
+    public int BodyCaptureLimit { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>How many leaf certificates are kept (least recently used are dropped).</summary>
+    public int LeafCacheCapacity { get; set; } = 1024;
+
+    /// <summary>Offer HTTP/2 to clients inside intercepted TLS.</summary>
+    public bool EnableHttp2 { get; set; } = true;
+
+    /// <summary>How long a client may take to send a CONNECT head.</summary>
+    public TimeSpan ConnectHeadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The largest CONNECT head accepted, in bytes.</summary>
+    public int MaxConnectHeadBytes { get; set; } = 16 * 1024;
+
+    /// <summary>How long to wait for the client's first bytes in a tunnel before treating it as server-speaks-first TCP.</summary>
+    public TimeSpan TunnelSniffTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long to wait for an upstream TCP connection.</summary>
+    public TimeSpan UpstreamConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long an upstream response may stay silent before the exchange fails with 504.</summary>
+    public TimeSpan UpstreamActivityTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>How many finished flows may wait for observers before new ones wait (back-pressure).</summary>
+    public int FlowQueueCapacity { get; set; } = 2048;
+}

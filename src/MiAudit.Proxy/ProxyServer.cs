@@ -1,0 +1,128 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MiAudit.Flows;
+using MiAudit.Proxy.Capture;
+using MiAudit.Proxy.Connect;
+using MiAudit.Proxy.Forwarding;
+using MiAudit.Proxy.Tls;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace MiAudit.Proxy;
+
+/// <summary>
+/// The running MITM proxy: Kestrel on the client side (with the CONNECT middleware in front of HTTP), YARP on the
+/// upstream side, and a dispatcher that hands finished flows to observers.
+/// </summary>
+public sealed class ProxyServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly FlowDispatcher _flows;
+    private readonly LeafCertificateFactory _leafFactory;
+    private bool _stopped;
+
+    private ProxyServer(WebApplication app, FlowDispatcher flows, LeafCertificateFactory leafFactory,
+        LeafCertificateCache certificates, PassthroughPolicy passthrough)
+    {
+        _app = app;
+        _flows = flows;
+        _leafFactory = leafFactory;
+        Certificates = certificates;
+        Passthrough = passthrough;
+    }
+
+    public LeafCertificateCache Certificates { get; }
+
+    public PassthroughPolicy Passthrough { get; }
+
+    /// <summary>Flows handed to every observer so far.</summary>
+    public long FlowsDispatched => _flows.Dispatched;
+
+    /// <summary>The addresses actually bound (port 0 resolved), known after <see cref="StartAsync"/>.</summary>
+    public IReadOnlyList<IPEndPoint> BoundEndPoints { get; private set; } = [];
+
+    public static ProxyServer Create(ProxyOptions options, CertificateAuthority authority, IEnumerable<IFlowObserver> observers,
+        ILoggerFactory loggerFactory, TimeProvider? clock = null)
+    {
+        clock ??= TimeProvider.System;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddHttpForwarder();
+
+        var flows = new FlowDispatcher(observers, options.FlowQueueCapacity, loggerFactory.CreateLogger<FlowDispatcher>());
+        var connector = new UpstreamConnector(options.HostMap, options.UpstreamConnectTimeout);
+        var leafFactory = new LeafCertificateFactory(authority, clock);
+        var certificates = new LeafCertificateCache(leafFactory, authority.Certificate, options.LeafCacheCapacity);
+        var passthrough = new PassthroughPolicy(options.PassthroughHosts, options.AutoPassthroughAfterFailures);
+        var connect = new ConnectMiddleware(options, new TlsInterceptor(certificates, options.EnableHttp2), passthrough,
+            new TcpRelay(connector), flows, clock, loggerFactory.CreateLogger<ConnectMiddleware>());
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.AllowHostHeaderOverride = true; // absolute-form targets win over a disagreeing Host header
+            kestrel.Limits.MaxRequestBodySize = null; // a proxy forwards uploads of any size
+            kestrel.Limits.MinRequestBodyDataRate = null; // phones on bad Wi-Fi upload slowly; upstream has its own timeout
+            kestrel.Limits.MinResponseDataRate = null;
+            kestrel.Listen(options.ListenEndPoint, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(next => connection => connect.OnConnectionAsync(connection, next));
+            });
+        });
+
+        var app = builder.Build();
+        var handler = new ProxyRequestHandler(
+            app.Services.GetRequiredService<IHttpForwarder>(),
+            UpstreamClientFactory.Create(connector, new UpstreamCertificateValidator(options.UpstreamTrustedCas, options.InsecureUpstream)),
+            flows,
+            new CertificatePage.CertificatePage(authority),
+            options,
+            clock,
+            loggerFactory.CreateLogger<ProxyRequestHandler>());
+        app.Run(handler.HandleAsync);
+        return new ProxyServer(app, flows, leafFactory, certificates, passthrough);
+    }
+
+    /// <exception cref="IOException">The address is in use or cannot be bound.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StartAsync(cancellationToken);
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        BoundEndPoints = addresses.Select(ParseAddress).ToArray();
+    }
+
+    /// <summary>Stops accepting, lets in-flight exchanges finish (up to <paramref name="drainTimeout"/>), then delivers every queued flow.</summary>
+    public async Task StopAsync(TimeSpan drainTimeout)
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        using var drain = new CancellationTokenSource(drainTimeout);
+        await _app.StopAsync(drain.Token);
+        await _flows.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(5));
+        await _app.DisposeAsync();
+        _leafFactory.Dispose();
+    }
+
+    private static IPEndPoint ParseAddress(string url)
+    {
+        var uri = new Uri(url);
+        var host = uri.Host.Trim('[', ']');
+        return new IPEndPoint(IPAddress.TryParse(host, out var address) ? address : IPAddress.Loopback, uri.Port);
+    }
+}

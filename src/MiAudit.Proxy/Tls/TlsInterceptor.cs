@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.AspNetCore.Http.Features;
+using MiAudit.Flows;
+using MiAudit.Proxy.Connect;
+
+namespace MiAudit.Proxy.Tls;
+
+/// <summary>
+/// Terminates the client's TLS inside a tunnel with a leaf certificate for the requested name, then hands the decrypted
+/// connection back to Kestrel with the TLS features set, so Kestrel serves HTTP/1.1 or HTTP/2 as ALPN agreed.
+/// </summary>
+public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offerHttp2)
+{
+    private static readonly List<SslApplicationProtocol> Http2AndHttp11 = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
+    private static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
+
+    // A client that rejects our certificate hangs up at once; a spare connection a browser opened early idles first.
+    private static readonly TimeSpan RefusalWindow = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Handshakes with the client and waits for its first decrypted bytes. Under TLS 1.3 our side of the handshake
+    /// completes before the client has judged our certificate, so a client that refuses it (pinning, untrusted CA)
+    /// only shows itself afterwards: by an alert instead of a request, or by hanging up straight away.
+    /// </summary>
+    public async Task<InterceptedTls> HandshakeAsync(ConnectionContext connection, string connectHost, TimeSpan handshakeTimeout, TimeSpan firstRequestTimeout)
+    {
+        var ssl = new SslStream(new DuplexPipeStream(connection.Transport), leaveInnerStreamOpen: true);
+        var state = new HandshakeState(this, connectHost);
+        var first = new byte[16 * 1024];
+        int read;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        try
+        {
+            deadline.CancelAfter(handshakeTimeout);
+            await ssl.AuthenticateAsServerAsync(SelectOptionsAsync, state, deadline.Token);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            return await FailedAsync(ssl, e, refused: true);
+        }
+        catch (OperationCanceledException e)
+        {
+            return await FailedAsync(ssl, e, refused: false);
+        }
+
+        var handshakeDone = Stopwatch.GetTimestamp();
+        try
+        {
+            deadline.CancelAfter(firstRequestTimeout);
+            read = await ssl.ReadAsync(first, deadline.Token);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            return await FailedAsync(ssl, e, refused: true);
+        }
+        catch (OperationCanceledException e)
+        {
+            return await FailedAsync(ssl, e, refused: false);
+        }
+
+        if (read == 0)
+        {
+            var quick = Stopwatch.GetElapsedTime(handshakeDone) < RefusalWindow;
+            var reason = quick
+                ? "the client hung up right after the handshake (it did not accept the certificate)"
+                : "the client closed the connection without sending a request";
+            return await FailedAsync(ssl, new EndOfStreamException(reason), refused: quick);
+        }
+
+        var clientTls = new ClientTls(
+            state.ServerName,
+            ssl.NegotiatedApplicationProtocol.ToString(),
+            ssl.SslProtocol.ToString());
+        return new InterceptedTls(ssl, new PrefixedStream(first.AsMemory(0, read), ssl), clientTls, null, ClientRefused: false);
+    }
+
+    private static async Task<InterceptedTls> FailedAsync(SslStream ssl, Exception failure, bool refused)
+    {
+        await ssl.DisposeAsync();
+        return new InterceptedTls(null, null, null, failure, refused);
+    }
+
+    /// <summary>Serves the decrypted connection through Kestrel's HTTP stack, then restores the raw transport.</summary>
+    public static async Task ServeAsync(ConnectionContext connection, InterceptedTls tls, ProxyTunnelFeature tunnel, ConnectionDelegate next)
+    {
+        var ssl = tls.Ssl!;
+        var raw = connection.Transport;
+        var features = new TlsConnectionFeatures(ssl);
+        connection.Features.Set<ITlsConnectionFeature>(features);
+        connection.Features.Set<ITlsApplicationProtocolFeature>(features);
+        connection.Features.Set(tunnel);
+        connection.Transport = new StreamDuplexPipe(tls.Decrypted!);
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            connection.Transport = raw;
+            await ssl.DisposeAsync();
+        }
+    }
+
+    private static ValueTask<SslServerAuthenticationOptions> SelectOptionsAsync(
+        SslStream stream, SslClientHelloInfo hello, object? state, CancellationToken cancellationToken)
+    {
+        var handshake = (HandshakeState)state!;
+        handshake.ServerName = string.IsNullOrEmpty(hello.ServerName) ? null : hello.ServerName;
+        return ValueTask.FromResult(handshake.Interceptor.OptionsFor(handshake.ServerName ?? handshake.ConnectHost));
+    }
+
+    private SslServerAuthenticationOptions OptionsFor(string host) => new()
+    {
+        ServerCertificateContext = certificates.Get(host),
+        ApplicationProtocols = offerHttp2 ? Http2AndHttp11 : Http11Only,
+        ClientCertificateRequired = false,
+        CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+    };
+
+    private sealed class HandshakeState(TlsInterceptor interceptor, string connectHost)
+    {
+        public TlsInterceptor Interceptor { get; } = interceptor;
+        public string ConnectHost { get; } = connectHost;
+        public string? ServerName { get; set; }
+    }
+
+    /// <summary>Pipes over the decrypted stream, handed to Kestrel as the connection's transport.</summary>
+    private sealed class StreamDuplexPipe(Stream stream) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+}
+
+/// <summary>The result of a client handshake: the decrypted stream (first bytes included), or the reason it failed.</summary>
+/// <param name="ClientRefused">
+/// The client itself refused us (an alert, a reset, or hanging up at once), which is what pinning looks like;
+/// false for stalls and for spare connections closed later without a request.
+/// </param>
+public sealed record InterceptedTls(SslStream? Ssl, Stream? Decrypted, ClientTls? ClientTls, Exception? Failure, bool ClientRefused)
+{
+    public bool Succeeded => Ssl is not null;
+}

@@ -1,0 +1,129 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using MiAudit.Flows;
+using MiAudit.Testing;
+
+namespace MiAudit.Proxy.Tests.Connect;
+
+/// <summary>What happens inside a CONNECT tunnel that is not intercepted HTTPS: plain HTTP, opaque TCP, pass-through TLS.</summary>
+public class TunnelTests(ProxyEnvironment env) : IClassFixture<ProxyEnvironment>
+{
+    [Fact]
+    public async Task Plain_http_inside_a_tunnel_is_served_as_http()
+    {
+        using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
+        Assert.StartsWith("HTTP/1.1 200", await connection.ConnectAsync($"{TlsOrigin.HostName}:{env.Origin.HttpPort}"));
+
+        await connection.SendAsync($"GET /echo/in-tunnel HTTP/1.1\r\nHost: {TlsOrigin.HostName}\r\nConnection: close\r\n\r\n");
+        var response = Encoding.UTF8.GetString(await connection.ReadToEndAsync());
+
+        Assert.StartsWith("HTTP/1.1 200", response);
+        Assert.Contains("\"rawTarget\":\"/echo/in-tunnel\"", response);
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Path == "/echo/in-tunnel");
+        Assert.Equal(FlowTransport.TunnelHttp, flow.Transport);
+    }
+
+    [Fact]
+    public async Task Opaque_bytes_are_relayed_with_half_close_in_both_directions()
+    {
+        using var server = new TcpTestServer(TcpTestServer.CountUntilEndThenAnswer);
+        using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
+        Assert.StartsWith("HTTP/1.1 200", await connection.ConnectAsync($"127.0.0.1:{server.Port}"));
+
+        var payload = Encoding.ASCII.GetBytes("SSH-2.0-not-http-not-tls " + new string('x', 100_000));
+        await connection.Stream.WriteAsync(payload);
+        // Half-close: the server only answers after it sees our end of stream, and we must still receive the answer.
+        connection.Socket.Shutdown(SocketShutdown.Send);
+        var answer = Encoding.ASCII.GetString(await connection.ReadToEndAsync());
+
+        Assert.Equal($"got {payload.Length} bytes", answer);
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Transport == FlowTransport.OpaqueTcp && f.Port == server.Port);
+        Assert.Equal(payload.Length, flow.RequestBody.WireLength);
+        Assert.Equal(answer.Length, flow.ResponseBody.WireLength);
+    }
+
+    [Fact]
+    public async Task Server_speaks_first_protocols_are_relayed_when_the_client_stays_silent()
+    {
+        using var server = new TcpTestServer(async socket =>
+        {
+            await socket.SendAsync(Encoding.ASCII.GetBytes("220 banner\r\n"));
+            socket.Shutdown(SocketShutdown.Send);
+            var buffer = new byte[16];
+            while (await socket.ReceiveAsync(buffer) > 0)
+            {
+            }
+        });
+        using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
+        Assert.StartsWith("HTTP/1.1 200", await connection.ConnectAsync($"127.0.0.1:{server.Port}"));
+
+        var banner = new byte[12];
+        await connection.Stream.ReadExactlyAsync(banner);
+        Assert.Equal("220 banner\r\n", Encoding.ASCII.GetString(banner));
+    }
+
+    [Fact]
+    public async Task Passthrough_hosts_show_the_client_the_origins_own_certificate()
+    {
+        var seen = await HandshakeThroughProxyAsync("pass.origin.test", InProcessProxy.TrustsOnly(env.OriginCertificates.Authority));
+
+        Assert.NotNull(seen);
+        Assert.Equal(env.OriginCertificates.Authority.Subject, seen!.Issuer);
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Host == "pass.origin.test");
+        Assert.Equal(FlowTransport.PassthroughTls, flow.Transport);
+        Assert.True(flow.RequestBody.WireLength > 0);
+    }
+
+    [Fact]
+    public async Task A_host_whose_clients_keep_refusing_our_certificate_is_passed_through_automatically()
+    {
+        const string host = "pinned.origin.test";
+        var refuseMiAudit = new RemoteCertificateValidationCallback((_, _, _, _) => false);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            Assert.Null(await HandshakeThroughProxyAsync(host, refuseMiAudit));
+        }
+
+        // The proxy notices the third refusal just after the client gives up.
+        for (var wait = 0; wait < 100 && !env.Proxy.Server.Passthrough.LearnedHosts.Contains(host); wait++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(host, env.Proxy.Server.Passthrough.LearnedHosts);
+        Assert.Contains(env.Proxy.Logs.Entries, e => e.Message.Contains(host) && e.Message.Contains("passing its TLS through"));
+        var refused = await env.Proxy.Flows.WaitForAsync(f => f.Host == host && f.Error?.Kind == "client-tls-handshake");
+        Assert.Equal(FlowTransport.InterceptedTls, refused.Transport);
+
+        var seen = await HandshakeThroughProxyAsync(host, InProcessProxy.TrustsOnly(env.OriginCertificates.Authority));
+        Assert.Equal(env.OriginCertificates.Authority.Subject, seen!.Issuer);
+    }
+
+    /// <summary>CONNECT + TLS handshake; the certificate the client saw, or null when the client rejected it.</summary>
+    private async Task<X509Certificate2?> HandshakeThroughProxyAsync(string host, RemoteCertificateValidationCallback validate)
+    {
+        using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
+        Assert.StartsWith("HTTP/1.1 200", await connection.ConnectAsync($"{host}:{env.Origin.HttpsPort}"));
+        X509Certificate2? seen = null;
+        await using var tls = new SslStream(connection.Stream, leaveInnerStreamOpen: true, (sender, certificate, chain, errors) =>
+        {
+            seen = certificate is null ? null : new X509Certificate2(certificate);
+            return validate(sender, certificate, chain, errors);
+        });
+        try
+        {
+            await tls.AuthenticateAsClientAsync(host);
+        }
+        catch (System.Security.Authentication.AuthenticationException)
+        {
+            return null;
+        }
+
+        await tls.WriteAsync(Encoding.ASCII.GetBytes($"GET /echo HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"));
+        var reader = new StreamReader(tls);
+        Assert.StartsWith("HTTP/1.1 200", await reader.ReadLineAsync());
+        return seen;
+    }
+}

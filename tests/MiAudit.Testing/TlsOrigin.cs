@@ -1,0 +1,196 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MiAudit.Testing;
+
+/// <summary>
+/// A real HTTPS (HTTP/1.1 + HTTP/2) and HTTP origin on loopback, certified by a <see cref="TestCertificates"/> CA.
+/// Endpoints:
+/// <c>/echo</c> tells what arrived (method, raw target, protocol, headers, body length and hash);
+/// <c>/bytes?n=N</c> streams N bytes; <c>/upload</c> consumes a body and reports length and hash;
+/// <c>/ws</c> echoes WebSocket messages; <c>/status/{code}</c>; <c>/slow?ms=N</c>; <c>/html/{name}</c> serves a page.
+/// </summary>
+public sealed class TlsOrigin : IAsyncDisposable
+{
+    public const string HostName = "origin.test";
+
+    private readonly WebApplication _app;
+
+    private TlsOrigin(WebApplication app) => _app = app;
+
+    public int HttpsPort { get; private set; }
+
+    public int HttpPort { get; private set; }
+
+    public string HttpsBase => $"https://{HostName}:{HttpsPort}";
+
+    public string HttpBase => $"http://{HostName}:{HttpPort}";
+
+    public static async Task<TlsOrigin> StartAsync(X509Certificate2 certificate, Action<WebApplication>? extraRoutes = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(certificate);
+            });
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        MapRoutes(app);
+        extraRoutes?.Invoke(app);
+        await app.StartAsync();
+
+        var origin = new TlsOrigin(app);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        foreach (var address in addresses)
+        {
+            var uri = new Uri(address);
+            if (uri.Scheme == "https")
+            {
+                origin.HttpsPort = uri.Port;
+            }
+            else
+            {
+                origin.HttpPort = uri.Port;
+            }
+        }
+
+        return origin;
+    }
+
+    private static void MapRoutes(WebApplication app)
+    {
+        app.Map("/echo/{**rest}", Echo);
+        app.Map("/echo", Echo);
+
+        static async Task Echo(HttpContext context)
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var length = await Drain(context.Request.Body, hash);
+            await context.Response.WriteAsJsonAsync(new EchoResponse(
+                context.Request.Method,
+                context.Features.Get<IHttpRequestFeature>()!.RawTarget,
+                context.Request.Protocol,
+                context.Request.Headers.SelectMany(h => h.Value.Select(v => new[] { h.Key, v ?? "" })).ToArray(),
+                length,
+                Convert.ToHexStringLower(hash.GetHashAndReset())));
+        }
+
+        app.MapPost("/upload", async context =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var length = await Drain(context.Request.Body, hash);
+            await context.Response.WriteAsJsonAsync(new { length, sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()) });
+        });
+
+        app.MapGet("/bytes", async context =>
+        {
+            var total = long.Parse(context.Request.Query["n"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.ContentLength = total;
+            var chunk = Pattern(251 * 256); // a whole number of pattern periods, so chunks join seamlessly
+            for (long sent = 0; sent < total;)
+            {
+                var count = (int)Math.Min(chunk.Length, total - sent);
+                await context.Response.Body.WriteAsync(chunk.AsMemory(0, count));
+                sent += count;
+            }
+        });
+
+        app.Map("/status/{code:int}", (int code) => Results.Text($"status {code}", statusCode: code));
+
+        app.MapGet("/slow", async context =>
+        {
+            await Task.Delay(int.Parse(context.Request.Query["ms"].ToString(), System.Globalization.CultureInfo.InvariantCulture));
+            await context.Response.WriteAsync("slow done");
+        });
+
+        app.MapGet("/html/{name}", (string name) =>
+            Results.Content($"<!doctype html><html><head><title>{name}</title></head><body><h1 id=\"title\">{name}</h1></body></html>", "text/html"));
+
+        app.Map("/ws", async context =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = 400;
+                return;
+            }
+
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[64 * 1024];
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    return;
+                }
+
+                await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, CancellationToken.None);
+            }
+        });
+    }
+
+    /// <summary>The deterministic bytes <c>/bytes</c> streams (repeating 0..250).</summary>
+    public static byte[] Pattern(int length)
+    {
+        var bytes = new byte[length];
+        for (var i = 0; i < length; i++)
+        {
+            bytes[i] = (byte)(i % 251);
+        }
+
+        return bytes;
+    }
+
+    private static async Task<long> Drain(Stream body, IncrementalHash hash)
+    {
+        var buffer = new byte[64 * 1024];
+        long length = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            length += read;
+        }
+
+        return length;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>What <c>/echo</c> saw.</summary>
+public sealed record EchoResponse(string Method, string RawTarget, string Protocol, string[][] Headers, long BodyLength, string BodySha256)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public IEnumerable<string> HeaderNames => Headers.Select(h => h[0].ToLowerInvariant());
+
+    public string? Header(string name) => Headers.FirstOrDefault(h => string.Equals(h[0], name, StringComparison.OrdinalIgnoreCase))?[1];
+}
