@@ -9,13 +9,17 @@ namespace MiAudit.Cli.Logging;
 /// <summary>Serilog: readable lines on the console, and JSON lines in a daily rolling file for the record.</summary>
 public static class LogSetup
 {
+    /// <param name="consoleLevel">What the console shows; the file keeps Information and up, or Debug when the console does.</param>
     public static ILoggerFactory Create(DirectoryInfo? logDirectory, LogEventLevel consoleLevel)
     {
+        var fileLevel = consoleLevel == LogEventLevel.Debug ? LogEventLevel.Debug : LogEventLevel.Information;
         var configuration = new LoggerConfiguration()
-            .MinimumLevel.Debug()
+            .MinimumLevel.Is(fileLevel < consoleLevel ? fileLevel : consoleLevel)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             // Kestrel reports every client that resets a connection; a proxy sees that all day.
             .MinimumLevel.Override("Microsoft.AspNetCore.Server.Kestrel", LogEventLevel.Error)
+            // YARP logs each upstream failure as a warning; MiAudit logs its own, clearer line for those.
+            .MinimumLevel.Override("Yarp", LogEventLevel.Error)
             .WriteTo.Console(
                 restrictedToMinimumLevel: consoleLevel,
                 outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}");
@@ -24,7 +28,7 @@ public static class LogSetup
             configuration = configuration.WriteTo.File(
                 new CompactJsonFormatter(),
                 Path.Combine(logDirectory.FullName, "miaudit-.jsonl"),
-                restrictedToMinimumLevel: LogEventLevel.Debug,
+                restrictedToMinimumLevel: fileLevel,
                 rollingInterval: RollingInterval.Day,
                 retainedFileCountLimit: 14,
                 buffered: true,

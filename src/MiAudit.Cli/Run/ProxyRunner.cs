@@ -46,9 +46,9 @@ public static class ProxyRunner
             {
                 await server.StartAsync();
             }
-            catch (IOException e) when (e.InnerException is SocketException or null)
+            catch (Exception e) when (e is IOException or SocketException)
             {
-                return Report.Error($"cannot listen on {settings.Proxy.ListenEndPoint}: {e.InnerException?.Message ?? e.Message}", ExitCodes.Failure);
+                return Report.Error($"cannot listen on {settings.Proxy.ListenEndPoint}: {e.GetBaseException().Message}", ExitCodes.Failure);
             }
 
             var bound = server.BoundEndPoints[0];

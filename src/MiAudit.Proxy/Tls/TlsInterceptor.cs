@@ -19,13 +19,14 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
     private static readonly List<SslApplicationProtocol> Http2AndHttp11 = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
     private static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
 
-    // A client that rejects our certificate hangs up at once; a spare connection a browser opened early idles first.
-    private static readonly TimeSpan RefusalWindow = TimeSpan.FromSeconds(1);
+    // A client that rejects our certificate hangs up at once; a spare connection a browser opened early idles first
+    // (Chrome keeps unused sockets about 10 s).
+    private static readonly TimeSpan RefusalWindow = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// Handshakes with the client and waits for its first decrypted bytes. Under TLS 1.3 our side of the handshake
     /// completes before the client has judged our certificate, so a client that refuses it (pinning, untrusted CA)
-    /// only shows itself afterwards: by an alert instead of a request, or by hanging up straight away.
+    /// only shows itself afterwards: by an alert instead of a request, or by hanging up within a few seconds.
     /// </summary>
     public async Task<InterceptedTls> HandshakeAsync(ConnectionContext connection, string connectHost, TimeSpan handshakeTimeout, TimeSpan firstRequestTimeout)
     {

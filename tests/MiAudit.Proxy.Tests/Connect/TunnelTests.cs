@@ -65,6 +65,18 @@ public class TunnelTests(ProxyEnvironment env) : IClassFixture<ProxyEnvironment>
     }
 
     [Fact]
+    public async Task A_client_that_hangs_up_right_after_the_handshake_counts_as_a_refusal()
+    {
+        // .NET's own client rejects a certificate silently: no alert, it just closes the connection.
+        var refuseMiAudit = new RemoteCertificateValidationCallback((_, _, _, _) => false);
+        Assert.Null(await HandshakeThroughProxyAsync("silent.origin.test", refuseMiAudit));
+
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Host == "silent.origin.test");
+        Assert.Equal("client-tls-handshake", flow.Error!.Kind);
+        Assert.Contains("hung up", flow.Error.Message);
+    }
+
+    [Fact]
     public async Task Passthrough_hosts_show_the_client_the_origins_own_certificate()
     {
         var seen = await HandshakeThroughProxyAsync("pass.origin.test", InProcessProxy.TrustsOnly(env.OriginCertificates.Authority));
@@ -80,10 +92,11 @@ public class TunnelTests(ProxyEnvironment env) : IClassFixture<ProxyEnvironment>
     public async Task A_host_whose_clients_keep_refusing_our_certificate_is_passed_through_automatically()
     {
         const string host = "pinned.origin.test";
-        var refuseMiAudit = new RemoteCertificateValidationCallback((_, _, _, _) => false);
+        // curl without MiAudit's CA refuses the certificate with a TLS alert, as a pinning app does.
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            Assert.Null(await HandshakeThroughProxyAsync(host, refuseMiAudit));
+            var (exitCode, _, _) = await Curl.RunAsync("-sS", "--proxy", env.Proxy.ProxyUri.ToString(), $"https://{host}:{env.Origin.HttpsPort}/echo");
+            Assert.Equal(60, exitCode);
         }
 
         // The proxy notices the third refusal just after the client gives up.
