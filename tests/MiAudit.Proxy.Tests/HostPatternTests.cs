@@ -1,4 +1,5 @@
 using System.Net;
+using MiAudit.Flows;
 using MiAudit.Proxy.Forwarding;
 
 namespace MiAudit.Proxy.Tests;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using MiAudit.Flows;
 using MiAudit.Proxy;
 using Serilog.Events;
 

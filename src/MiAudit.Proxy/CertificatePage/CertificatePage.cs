@@ -1,6 +1,7 @@
 using System.Text;
-using Microsoft.AspNetCore.Http;
+using MiAudit.Flows;
 using MiAudit.Proxy.Tls;
+using Microsoft.AspNetCore.Http;
 
 namespace MiAudit.Proxy.CertificatePage;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using MiAudit.Flows;
 
 namespace MiAudit.Proxy.Forwarding;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MiAudit.Flows;
 
 namespace MiAudit.Proxy.Tls;
 

@@ -1,4 +1,4 @@
-namespace MiAudit.Proxy;
+namespace MiAudit.Flows;
 
 /// <summary>
 /// A host name pattern as researchers type them: <c>example.com</c> matches that name only,
@@ -50,5 +50,5 @@ public sealed class HostPattern
 
     public override string ToString() => Text;
 
-    internal static string Normalize(string host) => host.Trim().TrimEnd('.').ToLowerInvariant();
+    public static string Normalize(string host) => host.Trim().TrimEnd('.').ToLowerInvariant();
 }

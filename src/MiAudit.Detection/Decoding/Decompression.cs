@@ -1,0 +1,90 @@
+using System.IO.Compression;
+
+namespace MiAudit.Detection.Decoding;
+
+/// <summary>Bounded decompression: a bomb yields its first bytes and a note, never gigabytes.</summary>
+internal static class Decompression
+{
+    /// <summary>The format whose magic bytes start <paramref name="bytes"/>, if any.</summary>
+    public static string? SniffFormat(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length >= 3 && bytes[0] == 0x1f && bytes[1] == 0x8b && bytes[2] == 0x08)
+        {
+            return "gzip";
+        }
+
+        if (bytes.Length >= 4 && bytes[0] == 0x28 && bytes[1] == 0xb5 && bytes[2] == 0x2f && bytes[3] == 0xfd)
+        {
+            return "zstd";
+        }
+
+        // zlib: CM=8, a window size that exists, and a header checksum that holds.
+        if (bytes.Length >= 2 && (bytes[0] & 0x0f) == 8 && (bytes[0] >> 4) <= 7 && ((bytes[0] << 8) | bytes[1]) % 31 == 0)
+        {
+            return "zlib";
+        }
+
+        return null;
+    }
+
+    /// <summary>Maps a Content-Encoding token to a format this class decodes.</summary>
+    public static string? FromContentEncoding(string? contentEncoding) => contentEncoding?.Trim().ToLowerInvariant() switch
+    {
+        "gzip" or "x-gzip" => "gzip",
+        "deflate" => "deflate",
+        "br" => "br",
+        "zstd" => "zstd",
+        _ => null,
+    };
+
+    /// <returns>The decompressed bytes (possibly cut at <paramref name="limit"/>), or null when the data is not in that format.</returns>
+    public static byte[]? TryDecompress(byte[] data, string format, int limit, out bool truncated)
+    {
+        truncated = false;
+        try
+        {
+            using var input = new MemoryStream(data, writable: false);
+            using var stream = Open(input, format);
+            using var output = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                var room = limit - (int)output.Length;
+                if (read > room)
+                {
+                    output.Write(buffer, 0, room);
+                    truncated = true;
+                    break;
+                }
+
+                output.Write(buffer, 0, read);
+            }
+
+            return output.ToArray();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or ZstdSharp.ZstdException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static Stream Open(Stream input, string format) => format switch
+    {
+        "gzip" => new GZipStream(input, CompressionMode.Decompress),
+        "zlib" => new ZLibStream(input, CompressionMode.Decompress),
+        // HTTP "deflate" is zlib-wrapped by the RFC, raw deflate in practice; try the RFC form first.
+        "deflate" => SniffFormat(PeekTwo(input)) == "zlib" ? new ZLibStream(input, CompressionMode.Decompress) : new DeflateStream(input, CompressionMode.Decompress),
+        "br" => new BrotliStream(input, CompressionMode.Decompress),
+        "zstd" => new ZstdSharp.DecompressionStream(input),
+        _ => throw new ArgumentException($"unknown format {format}"),
+    };
+
+    private static byte[] PeekTwo(Stream input)
+    {
+        var two = new byte[2];
+        var read = input.Read(two, 0, 2);
+        input.Position = 0;
+        return two[..read];
+    }
+}

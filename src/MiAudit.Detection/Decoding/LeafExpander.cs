@@ -1,0 +1,278 @@
+using System.Net;
+using System.Text.Json;
+
+namespace MiAudit.Detection.Decoding;
+
+/// <summary>
+/// Turns strings and bytes into leaves, recursively: each decoding that yields something readable (percent-encoding,
+/// base64, hex, compression, JSON, forms, markup, HTML entities) adds a step to the path and is expanded in turn.
+/// Every step spends from the request's <see cref="DecodeLimits"/>.
+/// </summary>
+internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
+{
+    private static readonly JsonDocumentOptions JsonOptions = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
+
+    private long _decodedBytes;
+
+    public void Text(string text, LeafPath path)
+    {
+        var index = output.Leaves.Count;
+        if (!AddLeaf(text, path) || text.Length < 4)
+        {
+            return;
+        }
+
+        if (path.TransformCount >= limits.MaxTransforms)
+        {
+            Note($"decoding depth limit ({limits.MaxTransforms} steps) at {path}");
+            return;
+        }
+
+        if (Expand(text, path))
+        {
+            output.Leaves[index] = output.Leaves[index] with { Expanded = true };
+        }
+    }
+
+    /// <summary>Tries the decodings that apply; true when one of them produced children that carry the whole value.</summary>
+    private bool Expand(string text, LeafPath path)
+    {
+        var span = text.AsSpan();
+        var before = output.Leaves.Count;
+        if (TextSniffing.LooksLikeJson(span) && TryJson(text, path))
+        {
+            return true;
+        }
+
+        if (MarkupText.LooksLikeMarkup(span))
+        {
+            var markupPath = path.Transform("xml");
+            var i = 0;
+            foreach (var value in MarkupText.Values(text))
+            {
+                Text(value, markupPath.Index(i++));
+            }
+
+            return output.Leaves.Count > before;
+        }
+
+        if (FormEncoding.LooksLikeForm(span))
+        {
+            var formPath = path.Transform("form");
+            foreach (var (name, value) in FormEncoding.Parse(span))
+            {
+                Text(value, formPath.Bracket(name));
+            }
+
+            return true;
+        }
+
+        if (IsUrlWithQuery(span, out var queryStart))
+        {
+            // The URL stays a value of its own (it may be a visited page); its parameters are read as well.
+            var urlPath = path.Transform("url");
+            foreach (var (name, value) in FormEncoding.Parse(span[(queryStart + 1)..]))
+            {
+                Text(value, urlPath.Entry("query", name));
+            }
+        }
+
+        if (TextSniffing.HasPercentEscape(span) && Spend(text.Length))
+        {
+            var decoded = FormEncoding.DecodePercent(text);
+            if (decoded != text)
+            {
+                Text(decoded, path.Transform("urldecode"));
+                return true;
+            }
+        }
+
+        if (TextSniffing.HasHtmlEntity(span))
+        {
+            var decoded = WebUtility.HtmlDecode(text);
+            if (decoded != text)
+            {
+                Text(decoded, path.Transform("html-entities"));
+                return true;
+            }
+        }
+
+        var beforeBytes = output.Leaves.Count;
+        if (TextSniffing.LooksLikeHex(span))
+        {
+            if (TextSniffing.TryDecodeHex(text) is { } hex)
+            {
+                Bytes(hex, path.Transform("hex"), guessed: true);
+            }
+        }
+        else if (TextSniffing.LooksLikeBase64(span, out var urlSafe) && TextSniffing.TryDecodeBase64(text, urlSafe) is { } decoded)
+        {
+            Bytes(decoded, path.Transform(urlSafe ? "base64url" : "base64"), guessed: true);
+        }
+
+        return output.Leaves.Count > beforeBytes;
+    }
+
+    /// <param name="guessed">
+    /// True when a heuristic produced these bytes (base64, hex): they count only if they read as text or inflate.
+    /// False for bytes that really are a body, where strings are also pulled out of binary data.
+    /// </param>
+    public void Bytes(byte[] bytes, LeafPath path, bool guessed)
+    {
+        if (bytes.Length == 0 || !Spend(bytes.Length))
+        {
+            return;
+        }
+
+        if (Decompression.SniffFormat(bytes) is { } format && Inflate(bytes, format, path) is { } inflated)
+        {
+            Bytes(inflated, path.Transform(format), guessed: false);
+            return;
+        }
+
+        if (TextSniffing.AsReadableText(bytes) is { } text)
+        {
+            Text(text, path);
+            return;
+        }
+
+        if (!guessed)
+        {
+            var stringsPath = path.Transform("strings");
+            var i = 0;
+            foreach (var found in BinaryStrings.Extract(bytes))
+            {
+                Text(found, stringsPath.Index(i++));
+            }
+        }
+    }
+
+    /// <summary>Decompresses within the limits; null when the bytes are not really in that format.</summary>
+    public byte[]? Inflate(byte[] bytes, string format, LeafPath path)
+    {
+        if (path.TransformCount >= limits.MaxTransforms)
+        {
+            Note($"decoding depth limit ({limits.MaxTransforms} steps) at {path}");
+            return null;
+        }
+
+        var room = (int)Math.Min(limits.MaxDecompressedBytes, Math.Max(0, limits.MaxDecodedBytes - _decodedBytes));
+        var inflated = Decompression.TryDecompress(bytes, format, room, out var truncated);
+        if (truncated)
+        {
+            Note($"decompressed size limit ({room / 1024} KiB) at {path} → {format}; the rest was not read");
+        }
+
+        return inflated;
+    }
+
+    public void Note(string limit)
+    {
+        if (!output.LimitsReached.Contains(limit))
+        {
+            output.LimitsReached.Add(limit);
+        }
+    }
+
+    private bool AddLeaf(string text, LeafPath path)
+    {
+        if (output.Leaves.Count >= limits.MaxLeaves)
+        {
+            Note($"leaf limit ({limits.MaxLeaves}) reached; later values were not examined");
+            return false;
+        }
+
+        output.Leaves.Add(new Leaf(text, path));
+        return true;
+    }
+
+    private bool Spend(int bytes)
+    {
+        _decodedBytes += bytes;
+        if (_decodedBytes <= limits.MaxDecodedBytes)
+        {
+            return true;
+        }
+
+        Note($"decoding budget ({limits.MaxDecodedBytes / (1024 * 1024)} MiB per request) spent; later values were not decoded");
+        return false;
+    }
+
+    private bool TryJson(string text, LeafPath path)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, JsonOptions with { MaxDepth = limits.MaxJsonDepth });
+        }
+        catch (JsonException e)
+        {
+            if (e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+            {
+                Note($"JSON nesting limit ({limits.MaxJsonDepth}) at {path}");
+                return true;
+            }
+
+            return false;
+        }
+
+        using (document)
+        {
+            Walk(document.RootElement, path.Transform("json"));
+        }
+
+        return true;
+    }
+
+    private void Walk(JsonElement element, LeafPath path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                RecogniseEncryptedEnvelope(element, path);
+                foreach (var property in element.EnumerateObject())
+                {
+                    Walk(property.Value, path.Member(property.Name));
+                }
+
+                break;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    Walk(item, path.Index(index++));
+                }
+
+                break;
+            case JsonValueKind.String:
+                Text(element.GetString()!, path);
+                break;
+            case JsonValueKind.Number:
+                AddLeaf(element.GetRawText(), path);
+                break;
+        }
+    }
+
+    /// <summary>Sensors Analytics' encryption plugins wrap events as {ekey|key_id, pkv|key_hash, payloads|payload}.</summary>
+    private void RecogniseEncryptedEnvelope(JsonElement element, LeafPath path)
+    {
+        var hasKey = element.TryGetProperty("ekey", out _) || element.TryGetProperty("key_id", out _) || element.TryGetProperty("pkv", out _);
+        var hasPayload = element.TryGetProperty("payloads", out _) || element.TryGetProperty("payload", out _);
+        if (hasKey && hasPayload)
+        {
+            output.EncryptedPayloads.Add(new EncryptedPayload(path, "sensors-analytics"));
+        }
+    }
+
+    private static bool IsUrlWithQuery(ReadOnlySpan<char> text, out int queryStart)
+    {
+        queryStart = -1;
+        if (!(text.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        {
+            return false;
+        }
+
+        queryStart = text.IndexOf('?');
+        return queryStart > 0 && queryStart < text.Length - 1 && !text.Contains(' ');
+    }
+}

@@ -1,0 +1,104 @@
+using MiAudit.Detection.Decoding;
+using MiAudit.Detection.History;
+using MiAudit.Detection.Matching;
+using MiAudit.Detection.Rules;
+using MiAudit.Detection.Sites;
+
+namespace MiAudit.Detection.Detectors;
+
+/// <summary>
+/// Flags a request to one site that carries pages or searches the client made on another site: the visited URLs in
+/// any decoded form (and hashed), URLs of visited sites' pages (single-page apps), search terms, and — separately and
+/// low — a full page URL in the Referer header.
+/// </summary>
+public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, PublicSuffixList sites) : IDetector
+{
+    private static readonly string[] StaticAssetExtensions =
+        [".js", ".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".woff", ".woff2", ".ttf", ".mp4", ".webm", ".map", ".json"];
+
+    private readonly Rule? _visited = rules.Enabled(RuleKind.VisitedUrl).FirstOrDefault();
+    private readonly Rule? _search = rules.Enabled(RuleKind.SearchTerm).FirstOrDefault();
+    private readonly Rule? _referer = rules.Enabled(RuleKind.RefererUrl).FirstOrDefault();
+
+    public void Detect(DetectionContext context)
+    {
+        DetectReferer(context);
+        if ((_visited is null && _search is null) || history.For(context.Flow.ClientAddress) is not { } client)
+        {
+            return;
+        }
+
+        var snapshot = client.Snapshot();
+        var completedAt = context.Flow.CompletedAt;
+        foreach (var leaf in context.Values)
+        {
+            if (IsRefererHeader(leaf.Path))
+            {
+                continue; // the Referer header is judged by referer-url-leak alone
+            }
+
+            var reported = new HashSet<string>(StringComparer.Ordinal);
+            var matches = snapshot.Patterns.Find(leaf.Text,
+                (text, m) => m.Tag.Site != context.Site && m.Tag.Time <= completedAt
+                    && (m.Tag.Term is null ? Boundaries.Url(text, m.Start, m.End) : Boundaries.Alphanumeric(text, m.Start, m.End)),
+                static tag => tag.Group);
+            foreach (var match in matches)
+            {
+                var snippet = Snippet.Around(leaf.Text, match.Start, match.Length);
+                if (match.Tag.Page is { } page && _visited is not null)
+                {
+                    reported.Add(page.Url);
+                    context.Add(_visited, page.Url, $"{match.Tag.Description} ({page.Evidence} at {page.Time:HH:mm:ss})", leaf.Path, snippet);
+                }
+                else if (match.Tag.Term is { } term && _search is not null)
+                {
+                    context.Add(_search, term.Term, $"search term typed on {term.Site} at {term.Time:HH:mm:ss}", leaf.Path, snippet);
+                }
+            }
+
+            if (_visited is not null)
+            {
+                DetectPagesOfVisitedSites(context, leaf, snapshot, reported);
+            }
+        }
+    }
+
+    /// <summary>A page URL of a site the client visited, even when that exact URL never came as a navigation (SPA routes).</summary>
+    private void DetectPagesOfVisitedSites(DetectionContext context, Leaf leaf, HistorySnapshot snapshot, HashSet<string> reported)
+    {
+        var text = leaf.Text;
+        for (var at = text.IndexOf("http", StringComparison.OrdinalIgnoreCase); at >= 0; at = text.IndexOf("http", at + 4, StringComparison.OrdinalIgnoreCase))
+        {
+            var end = text.IndexOfAny([' ', '"', '\'', '<', '>', '\n', '\r', '\t', ',', '|'], at);
+            var candidate = end < 0 ? text[at..] : text[at..end];
+            if (!Uri.TryCreate(candidate, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")
+                || url.PathAndQuery.Length <= 1 || reported.Contains(candidate) || IsStaticAsset(url.AbsolutePath))
+            {
+                continue;
+            }
+
+            var site = sites.RegistrableDomain(url.Host);
+            if (site != context.Site && snapshot.Sites.Contains(site))
+            {
+                reported.Add(candidate);
+                context.Add(_visited!, candidate, $"page URL on visited site {site}", leaf.Path, Snippet.Around(text, at, candidate.Length));
+            }
+        }
+    }
+
+    private void DetectReferer(DetectionContext context)
+    {
+        if (_referer is null || context.Flow.RequestHeader("referer") is not { } referer
+            || !Uri.TryCreate(referer, UriKind.Absolute, out var page) || page.PathAndQuery.Length <= 1
+            || sites.SameSite(page.Host, context.Flow.Host))
+        {
+            return;
+        }
+
+        context.Add(_referer, referer, "full URL of the page in the Referer header", LeafPath.Root("header", "Referer"), Snippet.Clip(referer));
+    }
+
+    private static bool IsRefererHeader(LeafPath path) => path.Location.Equals("header[Referer]", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsStaticAsset(string path) => StaticAssetExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,65 @@
+using System.Text.RegularExpressions;
+using MiAudit.Flows;
+
+namespace MiAudit.Detection.Rules;
+
+/// <summary>
+/// The shape of a telemetry request: any of the hosts (none = any host), a path, methods, and parameter groups —
+/// each group a list of alternatives of which at least one must be present in the query or form body.
+/// </summary>
+public sealed record EndpointPattern(
+    IReadOnlyList<TextPattern> Hosts,
+    TextPattern? Path,
+    IReadOnlyList<string> Methods,
+    IReadOnlyList<IReadOnlyList<string>> ParameterGroups)
+{
+    public bool MatchesHost(string host) => Hosts.Count == 0 || Hosts.Any(h => h.Matches(HostPattern.Normalize(host)));
+
+    public bool MatchesPath(string path) => Path is null || Path.Matches(path);
+
+    public bool MatchesMethod(string method) => Methods.Count == 0 || Methods.Contains(method, StringComparer.OrdinalIgnoreCase);
+
+    public bool MatchesParameters(IReadOnlySet<string> names) => ParameterGroups.All(group => group.Any(names.Contains));
+}
+
+/// <summary>
+/// A host or path pattern as rule files write them: <c>re:REGEX</c> for a regular expression, a leading <c>*.</c> for
+/// host names below a domain, <c>*</c> elsewhere as a wildcard, anything else exactly.
+/// </summary>
+public sealed class TextPattern
+{
+    private readonly Regex? _regex;
+    private readonly HostPattern? _host;
+    private readonly string? _exact;
+
+    private TextPattern(string text, Regex? regex, HostPattern? host, string? exact)
+    {
+        Text = text;
+        _regex = regex;
+        _host = host;
+        _exact = exact;
+    }
+
+    public string Text { get; }
+
+    /// <exception cref="ArgumentException">An invalid regular expression.</exception>
+    public static TextPattern ForHost(string text) =>
+        text.StartsWith("re:", StringComparison.Ordinal) ? Regex(text)
+        : new TextPattern(text, null, new HostPattern(text), null);
+
+    public static TextPattern ForPath(string text) =>
+        text.StartsWith("re:", StringComparison.Ordinal) ? Regex(text)
+        : text.Contains('*') ? new TextPattern(text, Glob(text), null, null)
+        : new TextPattern(text, null, null, text);
+
+    public bool Matches(string value) =>
+        _regex?.IsMatch(value) ?? _host?.Matches(value) ?? string.Equals(value, _exact, StringComparison.Ordinal);
+
+    public override string ToString() => Text;
+
+    private static TextPattern Regex(string text) =>
+        new(text, new Regex(text[3..], RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)), null, null);
+
+    private static Regex Glob(string text) =>
+        new("^" + System.Text.RegularExpressions.Regex.Escape(text).Replace("\\*", ".*") + "$", RegexOptions.CultureInvariant);
+}

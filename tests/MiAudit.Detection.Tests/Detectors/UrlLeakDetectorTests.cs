@@ -1,0 +1,166 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace MiAudit.Detection.Tests.Detectors;
+
+public class UrlLeakDetectorTests
+{
+    private const string Article = "https://news.example.com/politics/article-42?ref=home";
+
+    [Fact]
+    public void A_visited_url_in_a_js_beacon_is_a_leak_with_its_decoding_path()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate(Article);
+
+        var findings = engine.Analyze(FlowBuilder.Get($"https://sa.tracker.example.net/sa.gif?project=p&{SensorsWire.JsTrackData(SensorsWire.PageView(Article))}"));
+
+        var leak = Assert.Single(findings, f => f.RuleId == "visited-url-leak" && f.LeafPath.EndsWith("$url"));
+        Assert.Equal(Article, leak.Value);
+        Assert.Equal("query[data] → base64 → json.properties.$url", leak.LeafPath);
+        Assert.Equal("high", leak.Severity.ToString().ToLowerInvariant());
+        Assert.StartsWith("visited URL (navigation", leak.MatchedAs);
+        Assert.Contains(Article, leak.Snippet);
+    }
+
+    [Fact]
+    public void A_xiaomi_page_load_event_with_the_url_base64_in_json_is_a_leak()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate(Article);
+        var events = new object[]
+        {
+            new { @event = "page_load_event_finish", properties = new { url = Convert.ToBase64String(Encoding.UTF8.GetBytes(Article)), miui_version = "V12.0.3" } },
+        };
+
+        var findings = engine.Analyze(FlowBuilder.Post("https://sa.api.intl.miui.com/sa?project=global_browser_mini&r=IN").Form(SensorsWire.AndroidGzip(events)));
+
+        var leak = Assert.Single(findings, f => f.RuleId == "visited-url-leak");
+        Assert.Equal("body.form[data_list] → base64 → gzip → json[0].properties.url → base64", leak.LeafPath);
+        Assert.Contains(findings, f => f.RuleId == "xiaomi-telemetry-host");
+    }
+
+    [Fact]
+    public void Variants_and_hashes_of_the_url_are_found()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate(Article);
+        var md5 = Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(Article)));
+        var body = JsonSerializer.Serialize(new
+        {
+            a = "news.example.com/politics/article-42",
+            b = md5.ToUpperInvariant(),
+            c = Uri.EscapeDataString(Uri.EscapeDataString(Article)),
+        });
+
+        var findings = engine.Analyze(FlowBuilder.Post("https://t.tracker.example.net/c").Body(body, "application/json"));
+
+        Assert.Contains(findings, f => f.LeafPath == "body → json.a" && f.MatchedAs.StartsWith("visited URL without scheme and query"));
+        Assert.Contains(findings, f => f.LeafPath == "body → json.b" && f.MatchedAs.StartsWith("md5 of visited URL"));
+        Assert.Contains(findings, f => f.LeafPath == "body → json.c → urldecode → urldecode" && f.MatchedAs.StartsWith("visited URL ("));
+    }
+
+    [Fact]
+    public void First_party_requests_carrying_the_page_url_are_not_leaks()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate(Article);
+
+        var findings = engine.Analyze(FlowBuilder.Get($"https://static.example.com/log?u={Uri.EscapeDataString(Article)}")
+            .Header("Referer", Article));
+        var sameSite = engine.Analyze(FlowBuilder.Get($"https://api.news.example.com/comments?page={Uri.EscapeDataString(Article)}"));
+
+        Assert.DoesNotContain(findings.Concat(sameSite), f => f.Category == "url-leak" && f.RuleId != "referer-url-leak");
+        Assert.DoesNotContain(sameSite, f => f.RuleId == "referer-url-leak");
+    }
+
+    [Fact]
+    public void A_navigation_itself_is_not_a_leak()
+    {
+        var engine = TestDevice.Engine();
+
+        Assert.Empty(engine.Navigate(Article));
+        Assert.Empty(engine.Navigate(Article));
+    }
+
+    [Fact]
+    public void The_referer_alone_is_a_separate_low_finding()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate(Article);
+
+        var findings = engine.Analyze(FlowBuilder.Get("https://cdn.ads.example.net/pixel.gif").Header("Referer", Article));
+        var originOnly = engine.Analyze(FlowBuilder.Get("https://cdn.ads.example.net/pixel.gif").Header("Referer", "https://news.example.com/"));
+
+        var referer = Assert.Single(findings);
+        Assert.Equal("referer-url-leak", referer.RuleId);
+        Assert.Equal(Findings.Severity.Low, referer.Severity);
+        Assert.Empty(originOnly);
+    }
+
+    [Fact]
+    public void Urls_longer_than_a_visited_one_are_not_mistaken_for_it()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate("https://news.example.com/a");
+
+        var findings = engine.Analyze(FlowBuilder.Get($"https://t.tracker.example.net/c?u={Uri.EscapeDataString("https://news.example.com/ab")}"));
+
+        Assert.DoesNotContain(findings, f => f.MatchedAs.StartsWith("visited URL"));
+    }
+
+    [Fact]
+    public void Pages_reached_without_a_navigation_on_a_visited_site_are_leaks_too()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate("https://spa.example.com/");
+
+        var findings = engine.Analyze(FlowBuilder.Get($"https://sa.tracker.example.net/sa.gif?project=p&{SensorsWire.JsTrackData(SensorsWire.PageView("https://spa.example.com/route/two"))}"));
+        var asset = engine.Analyze(FlowBuilder.Get($"https://img.proxy.example.net/?src={Uri.EscapeDataString("https://spa.example.com/logo.png")}"));
+
+        Assert.Contains(findings, f => f.RuleId == "visited-url-leak" && f.Value == "https://spa.example.com/route/two" && f.MatchedAs.Contains("visited site"));
+        Assert.Empty(asset);
+    }
+
+    [Fact]
+    public void Same_site_referers_teach_single_page_app_routes()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate("https://spa.example.com/");
+        engine.Observed(FlowBuilder.Get("https://spa.example.com/api/items").Header("Referer", "https://spa.example.com/items?sort=new").Build());
+
+        var findings = engine.Analyze(FlowBuilder.Post("https://t.tracker.example.net/e").Body("""{"u":"spa.example.com/items?sort=new"}""", "application/json"));
+
+        Assert.Contains(findings, f => f.RuleId == "visited-url-leak" && f.MatchedAs.Contains("same-site Referer"));
+    }
+
+    [Fact]
+    public void Search_terms_are_tracked_and_found_elsewhere()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate("https://www.google.com/search?q=hiv+test+near+me&oq=hiv");
+        engine.Navigate("https://search.example.org/search?q=divorce+lawyer");
+
+        var findings = engine.Analyze(FlowBuilder.Post("https://sa.tracker.example.net/sa?project=p").Form(SensorsWire.JsTrackData(new
+        {
+            @event = "search",
+            properties = new { search_word = "hiv test near me", used_searchengine = "google" },
+        })));
+        var other = engine.Analyze(FlowBuilder.Get("https://t.tracker.example.net/c?kw=Divorce%20Lawyer"));
+
+        Assert.Contains(findings, f => f.RuleId == "search-term-leak" && f.Value == "hiv test near me" && f.LeafPath.EndsWith("search_word"));
+        Assert.Contains(other, f => f.RuleId == "search-term-leak" && f.Value == "divorce lawyer");
+    }
+
+    [Fact]
+    public void Histories_are_per_client()
+    {
+        var engine = TestDevice.Engine();
+        engine.ObserveRequest(FlowBuilder.Navigation(Article, client: "192.168.1.77"));
+
+        var findings = engine.Analyze(FlowBuilder.Get($"https://t.tracker.example.net/c?u={Uri.EscapeDataString(Article)}").From("192.168.1.50"));
+
+        Assert.DoesNotContain(findings, f => f.RuleId == "visited-url-leak");
+    }
+}

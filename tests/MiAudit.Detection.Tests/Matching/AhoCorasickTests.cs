@@ -1,0 +1,52 @@
+using MiAudit.Detection.Matching;
+
+namespace MiAudit.Detection.Tests.Matching;
+
+public class AhoCorasickTests
+{
+    [Fact]
+    public void Finds_every_occurrence_of_every_pattern_like_a_naive_search()
+    {
+        var random = new Random(2026);
+        const string alphabet = "abcAB-/";
+        for (var round = 0; round < 200; round++)
+        {
+            var patterns = Enumerable.Range(0, random.Next(1, 12)).Select(_ => Word(random, alphabet, random.Next(1, 6))).Distinct().ToArray();
+            var text = Word(random, alphabet, random.Next(0, 200));
+            foreach (var ignoreCase in new[] { true, false })
+            {
+                var automaton = new AhoCorasick(patterns, ignoreCase);
+                var found = new List<(int, int)>();
+                automaton.Search(text, ref found, static (ref List<(int, int)> list, int pattern, int end) => list.Add((pattern, end)));
+
+                var comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+                var expected = new List<(int, int)>();
+                for (var p = 0; p < patterns.Length; p++)
+                {
+                    for (var at = 0; at + patterns[p].Length <= text.Length; at++)
+                    {
+                        if (string.Compare(text, at, patterns[p], 0, patterns[p].Length, comparison) == 0)
+                        {
+                            expected.Add((p, at + patterns[p].Length));
+                        }
+                    }
+                }
+
+                Assert.Equal(expected.Order(), found.Order());
+            }
+        }
+    }
+
+    [Fact]
+    public void Non_ascii_text_and_patterns_are_matched()
+    {
+        var automaton = new AhoCorasick(["小米浏览器", "ñandú"], ignoreCase: true);
+        var found = 0;
+        automaton.Search("用户使用小米浏览器 y ÑANDÚ no", ref found, static (ref int count, int _, int _) => count++);
+
+        Assert.Equal(1, found); // case folding is ASCII-only by design: hex, base64 and URLs are ASCII
+    }
+
+    private static string Word(Random random, string alphabet, int length) =>
+        new(Enumerable.Range(0, length).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray());
+}
