@@ -47,9 +47,9 @@ public class RuleFileTests
         Assert.Equal("study.yaml:13", rules.Rules.Single(r => r.Id == "honey-email").Source);
         Assert.NotEqual(RuleSet.BuiltIn().Hash, rules.Hash);
 
-        var findings = new DetectionEngine(rules).Analyze(FlowBuilder.Get("https://t.example.net/c?e=honey.pot.7731%40example.org").Build()).Findings;
+        var findings = new DetectionEngine(rules).Analyze(FlowBuilder.Get("https://t.example.net/c?e=honey.pot.7731%40example.org&f=honey.pot.42%40example.org").Build()).Findings;
         Assert.Contains(findings, f => f.RuleId == "honey-email" && f.MatchedAs == "listed value" && f.Severity == Severity.Critical);
-        Assert.Contains(findings, f => f.RuleId == "honey-email" && f.MatchedAs.StartsWith("matches /"));
+        Assert.Contains(findings, f => f.RuleId == "honey-email" && f.MatchedAs.StartsWith("matches /") && f.Value == "honey.pot.42@example.org");
     }
 
     [Theory]
