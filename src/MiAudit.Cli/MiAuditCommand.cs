@@ -1,6 +1,8 @@
 using System.CommandLine;
 using MiAudit.Cli.Ca;
+using MiAudit.Cli.Rules;
 using MiAudit.Cli.Run;
+using MiAudit.Cli.Store;
 
 namespace MiAudit.Cli;
 
@@ -19,10 +21,11 @@ public static class MiAuditCommand
             the CA, then browse. Without a subcommand, 'miaudit' runs the proxy ('miaudit run').
 
             Examples:
-              miaudit                                   proxy on 0.0.0.0:8080, CA in ./certs
-              miaudit run --listen 127.0.0.1:9090       loopback only, another port
-              miaudit run --passthrough '*.google.com'  leave these hosts' TLS alone
-              miaudit ca show                           where the CA is and its fingerprint
+              miaudit                                   proxy on 0.0.0.0:8080, CA in ./certs, evidence in ./miaudit.db
+              miaudit run --session-label "mi-browser incognito" --device-profile phone.yaml
+              miaudit run --listen 127.0.0.1:9090 --store all
+              miaudit findings --min-severity high      what was caught
+              miaudit export --format csv --out findings.csv
               miaudit ca export --format der --out miaudit-ca.crt
             """);
         certsDir.Recursive = true;
@@ -32,6 +35,12 @@ public static class MiAuditCommand
         run.AddTo(root);
         root.Subcommands.Add(run.Command);
         root.Subcommands.Add(CaCommand.Create(certsDir));
+        root.Subcommands.Add(SessionsCommand.Create());
+        root.Subcommands.Add(FindingsCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ScanCommand.Create());
+        root.Subcommands.Add(ImportHarCommand.Create());
+        root.Subcommands.Add(RulesCommand.Create());
         return root;
     }
 }

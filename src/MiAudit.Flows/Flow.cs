@@ -57,17 +57,19 @@ public sealed record Flow
     public FlowError? Error { get; init; }
 
     /// <summary>The request URL as the client meant it: default ports omitted.</summary>
-    public string Url => $"{Scheme}://{Authority}{Path}{Query}";
+    public string Url => ComposeUrl(Scheme, Host, Port, Path, Query);
 
     /// <summary><c>host</c> or <c>host:port</c> when the port is not the scheme's default; IPv6 in brackets.</summary>
-    public string Authority
+    public string Authority => ComposeAuthority(Scheme, Host, Port);
+
+    public static string ComposeUrl(string scheme, string host, int port, string path, string query) =>
+        $"{scheme}://{ComposeAuthority(scheme, host, port)}{path}{query}";
+
+    public static string ComposeAuthority(string scheme, string host, int port)
     {
-        get
-        {
-            var host = Host.Contains(':') && !Host.StartsWith('[') ? $"[{Host}]" : Host;
-            var defaultPort = Scheme == "https" ? 443 : 80;
-            return Port == defaultPort ? host : $"{host}:{Port}";
-        }
+        var name = host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
+        var defaultPort = scheme == "https" ? 443 : 80;
+        return port == defaultPort ? name : $"{name}:{port}";
     }
 
     /// <summary>The first value of a request header, matched case-insensitively.</summary>

@@ -8,3 +8,13 @@ public interface IFlowObserver
 {
     ValueTask OnFlowAsync(Flow flow, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Hears of each request as soon as its head has arrived, before it is forwarded (detection learns navigations here,
+/// so a page's own telemetry finds the page already known). Called on the request path: it must be quick.
+/// </summary>
+public interface IRequestObserver
+{
+    /// <param name="request">The flow so far: request line and headers; no body, no response.</param>
+    void OnRequest(Flow request);
+}

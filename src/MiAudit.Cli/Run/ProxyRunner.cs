@@ -1,16 +1,25 @@
 using System.Net.Sockets;
+using System.Reflection;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using MiAudit.Cli.Logging;
-using MiAudit.Flows;
 using MiAudit.Proxy;
 using MiAudit.Proxy.Tls;
+using MiAudit.Storage;
+using MiAudit.Storage.Writing;
 
 namespace MiAudit.Cli.Run;
 
-/// <summary>Wires the proxy to its observers, runs it until a stop signal, and shuts it down without losing flows.</summary>
+/// <summary>
+/// Wires the proxy to detection, the live view and the store; runs until a stop signal; then drains in-flight
+/// exchanges, writes every queued flow and closes the session, so a Ctrl-C loses nothing.
+/// </summary>
 public static class ProxyRunner
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+
+    public static string Version { get; } =
+        typeof(ProxyRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     public static async Task<int> RunAsync(RunSettings settings)
     {
@@ -27,21 +36,31 @@ public static class ProxyRunner
             return Report.Error(e.Message, ExitCodes.Failure);
         }
 
+        long sessionId;
+        var ruleSetHash = settings.Detection?.Rules.Hash ?? "no-detection";
+        try
+        {
+            using var connection = AuditDatabase.Open(settings.Database.FullName);
+            sessionId = new SessionStore(connection).Start(settings.SessionLabel, Version, ruleSetHash, settings.Detection?.ProfileText,
+                JsonSerializer.Serialize(new { store = settings.Store.StoreAll ? "all" : "flagged", minSeverity = settings.Store.FlagThreshold.ToString() }),
+                DateTimeOffset.UtcNow);
+        }
+        catch (StorageException e)
+        {
+            authority.Dispose();
+            return Report.Error(e.Message, ExitCodes.Failure);
+        }
+
         using (authority)
         using (var signal = new ShutdownSignal())
+        using (var view = new LiveView(Console.Out, !Console.IsOutputRedirected, settings.SessionLabel, settings.Mask, settings.Store.FlagThreshold,
+                   everyFlow: settings.ConsoleLevel == Serilog.Events.LogEventLevel.Debug))
         {
-            if (authority.Created)
-            {
-                logger.LogInformation("Created a new MiAudit root CA in {Directory}", authority.Directory);
-            }
-
-            if (settings.Proxy.InsecureUpstream)
-            {
-                logger.LogWarning("Upstream certificate verification is OFF (--insecure-upstream): MiAudit will talk to impostors without noticing");
-            }
-
-            IFlowObserver[] observers = [new FlowLogObserver(loggerFactory.CreateLogger<FlowLogObserver>())];
-            await using var server = ProxyServer.Create(settings.Proxy, authority, observers, loggerFactory);
+            await using var writer = new FlowWriter(settings.Database.FullName, sessionId, ruleSetHash, capacity: 10_000, loggerFactory.CreateLogger<FlowWriter>());
+            var engine = settings.Detection?.CreateEngine();
+            ReportSetup(logger, settings, authority, engine);
+            var pipeline = new AuditPipeline(engine, writer, settings.Store, settings.Redactor, view);
+            await using var server = ProxyServer.Create(settings.Proxy, authority, [pipeline], loggerFactory);
             try
             {
                 await server.StartAsync();
@@ -52,15 +71,51 @@ public static class ProxyRunner
             }
 
             var bound = server.BoundEndPoints[0];
-            logger.LogInformation("Listening on {EndPoint}", bound);
+            logger.LogInformation("Listening on {EndPoint}; session {SessionId} \"{Label}\" in {Database}", bound, sessionId, settings.SessionLabel, settings.Database.FullName);
             Console.WriteLine(StartupBanner.Render(bound, authority, settings.Proxy.InsecureUpstream));
+            view.StartSummaries(TimeSpan.FromSeconds(10));
 
             var reason = await signal.Requested;
-            logger.LogInformation("{Signal} received: finishing in-flight exchanges (a second signal exits at once)", reason);
+            logger.LogInformation("{Signal} received: finishing in-flight exchanges and writing queued flows (a second signal exits at once)", reason);
             await server.StopAsync(DrainTimeout);
-            logger.LogInformation("Stopped; {Flows} flows handed to observers", server.FlowsDispatched);
+            await writer.DisposeAsync();
+            using (var connection = AuditDatabase.Open(settings.Database.FullName))
+            {
+                new SessionStore(connection).End(sessionId, DateTimeOffset.UtcNow);
+            }
+
+            view.WriteSummary();
+            logger.LogInformation("Stopped: {Seen} flows seen, {Flagged} flagged, {Written} written to {Database}{Failed}",
+                view.Seen, view.Flagged, writer.Written, settings.Database.FullName, writer.Failed > 0 ? $", {writer.Failed} NOT written (see errors above)" : "");
         }
 
         return ExitCodes.Ok;
+    }
+
+    private static void ReportSetup(ILogger logger, RunSettings settings, CertificateAuthority authority, Detection.DetectionEngine? engine)
+    {
+        if (authority.Created)
+        {
+            logger.LogInformation("Created a new MiAudit root CA in {Directory}", authority.Directory);
+        }
+
+        if (settings.Proxy.InsecureUpstream)
+        {
+            logger.LogWarning("Upstream certificate verification is OFF (--insecure-upstream): MiAudit will talk to impostors without noticing");
+        }
+
+        if (engine is null)
+        {
+            logger.LogWarning("Detection is off (--no-detect): nothing is flagged");
+            return;
+        }
+
+        logger.LogInformation("Detection: {Rules} rules (set {Hash}), device profile {Profile}",
+            engine.Rules.Rules.Count(r => r.Enabled), engine.Rules.Hash,
+            engine.Profile.Identifiers.Count == 0 ? "none (identifiers are only recognised by their shape)" : $"with {engine.Profile.Identifiers.Count} identifiers");
+        foreach (var skipped in engine.SkippedProfileValues)
+        {
+            logger.LogWarning("Profile value {Field}={Value} is too short or a placeholder; it is not searched for", skipped.Field, skipped.Value);
+        }
     }
 }

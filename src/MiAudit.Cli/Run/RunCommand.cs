@@ -1,6 +1,7 @@
 using System.CommandLine;
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using MiAudit.Cli.Options;
+using MiAudit.Detection.Findings;
 using MiAudit.Flows;
 using MiAudit.Proxy;
 using Serilog.Events;
@@ -67,7 +68,46 @@ public sealed class RunCommand
         DefaultValueFactory = _ => new DirectoryInfo("logs"),
     };
 
-    private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "Log every flow and connection detail" };
+    private readonly Option<FileInfo> _db = DatabaseOption.Create();
+
+    private readonly Option<string?> _sessionLabel = new("--session-label")
+    {
+        Description = "Name of this audit session, e.g. \"mi-browser incognito\" (default: the start time)",
+        HelpName = "TEXT",
+    };
+
+    private readonly Option<string> _store = new("--store")
+    {
+        Description = "What to store: 'flagged' flows (with bodies) or 'all' flows",
+        HelpName = "flagged|all",
+        DefaultValueFactory = _ => "flagged",
+    };
+
+    private readonly Option<bool> _unflaggedBodies = new("--store-unflagged-bodies")
+    {
+        Description = "With --store all, keep the bodies of unflagged flows too (off: headers and sizes only)",
+    };
+
+    private readonly Option<string[]> _redact = new("--redact-headers")
+    {
+        Description = "Store these headers' values as [redacted], e.g. cookie,authorization (comma-separated or repeated)",
+        HelpName = "NAMES",
+    };
+
+    private readonly Option<string> _minSeverity = new("--min-severity")
+    {
+        Description = "A flow is flagged (shown live, stored by default) when a finding is at least: info, low, medium, high, critical",
+        HelpName = "LEVEL",
+        DefaultValueFactory = _ => "low",
+    };
+
+    private readonly Option<bool> _noDetect = new("--no-detect") { Description = "Forward only: no detection (with --store all, flows are still stored)" };
+
+    private readonly Option<bool> _mask = new("--mask") { Description = "Mask identifier values in the live view" };
+
+    private readonly DetectionOptions _detection = new();
+
+    private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "Show every flow live and log connection details" };
 
     private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Log warnings and errors only" };
 
@@ -83,10 +123,16 @@ public sealed class RunCommand
     /// <summary>Adds the run options and action to <paramref name="command"/> (the root command runs too).</summary>
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _listen, _passthrough, _noAutoPassthrough, _mapHost, _upstreamCa, _insecureUpstream, _captureLimit, _noHttp2, _logDir, _verbose, _quiet })
+        foreach (var option in new Option[]
+        {
+            _listen, _sessionLabel, _db, _store, _unflaggedBodies, _redact, _minSeverity, _noDetect, _mask,
+            _passthrough, _noAutoPassthrough, _mapHost, _upstreamCa, _insecureUpstream, _captureLimit, _noHttp2, _logDir, _verbose, _quiet,
+        })
         {
             command.Options.Add(option);
         }
+
+        _detection.AddTo(command);
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -140,7 +186,27 @@ public sealed class RunCommand
         var verbosity = result.GetValue(_verbose) ? LogEventLevel.Debug
             : result.GetValue(_quiet) ? LogEventLevel.Warning
             : LogEventLevel.Information;
-        return new RunSettings(proxy, result.GetValue(_certsDir)!, result.GetValue(_logDir), verbosity);
+        var store = result.GetValue(_store) switch
+        {
+            "flagged" => false,
+            "all" => true,
+            var other => throw new UsageException($"--store '{other}': use flagged or all"),
+        };
+        var threshold = SeverityNames.TryParse(result.GetValue(_minSeverity), out var severity)
+            ? severity
+            : throw new UsageException($"--min-severity '{result.GetValue(_minSeverity)}': use info, low, medium, high or critical");
+        var redacted = (result.GetValue(_redact) ?? []).SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        return new RunSettings(
+            proxy,
+            result.GetValue(_certsDir)!,
+            result.GetValue(_logDir),
+            verbosity,
+            result.GetValue(_db)!,
+            result.GetValue(_sessionLabel) ?? $"session {DateTimeOffset.Now:yyyy-MM-dd HH:mm}",
+            new Run.StorePolicy(store, result.GetValue(_unflaggedBodies), threshold),
+            new HeaderRedactor(redacted),
+            result.GetValue(_noDetect) ? null : _detection.Bind(result),
+            result.GetValue(_mask));
     }
 
     private static string Validated(Func<string> parse, string option)
@@ -169,4 +235,14 @@ public sealed class RunCommand
 }
 
 /// <summary>What <c>miaudit run</c> was asked to do.</summary>
-public sealed record RunSettings(ProxyOptions Proxy, DirectoryInfo CertsDirectory, DirectoryInfo? LogDirectory, LogEventLevel ConsoleLevel);
+public sealed record RunSettings(
+    ProxyOptions Proxy,
+    DirectoryInfo CertsDirectory,
+    DirectoryInfo? LogDirectory,
+    LogEventLevel ConsoleLevel,
+    FileInfo Database,
+    string SessionLabel,
+    StorePolicy Store,
+    HeaderRedactor Redactor,
+    DetectionSetup? Detection,
+    bool Mask);

@@ -12,6 +12,7 @@ public sealed class FlowDispatcher : IAsyncDisposable
 {
     private readonly Channel<Flow> _queue;
     private readonly IReadOnlyList<IFlowObserver> _observers;
+    private readonly IRequestObserver[] _requestObservers;
     private readonly ILogger _logger;
     private readonly Task _loop;
     private long _dispatched;
@@ -19,6 +20,7 @@ public sealed class FlowDispatcher : IAsyncDisposable
     public FlowDispatcher(IEnumerable<IFlowObserver> observers, int capacity, ILogger<FlowDispatcher> logger)
     {
         _observers = observers.ToArray();
+        _requestObservers = _observers.OfType<IRequestObserver>().ToArray();
         _logger = logger;
         _queue = Channel.CreateBounded<Flow>(new BoundedChannelOptions(capacity)
         {
@@ -30,6 +32,28 @@ public sealed class FlowDispatcher : IAsyncDisposable
 
     /// <summary>Flows handed to every observer so far.</summary>
     public long Dispatched => Interlocked.Read(ref _dispatched);
+
+    /// <summary>Tells request observers about a request head; <paramref name="request"/> is only built when someone listens.</summary>
+    public void ObserveRequest(Func<Flow> request)
+    {
+        if (_requestObservers.Length == 0)
+        {
+            return;
+        }
+
+        var flow = request();
+        foreach (var observer in _requestObservers)
+        {
+            try
+            {
+                observer.OnRequest(flow);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Request observer {Observer} failed on {Method} {Url}", observer.GetType().Name, flow.Method, flow.Url);
+            }
+        }
+    }
 
     public async ValueTask PublishAsync(Flow flow)
     {

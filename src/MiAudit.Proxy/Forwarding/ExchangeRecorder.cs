@@ -13,7 +13,6 @@ internal sealed class ExchangeRecorder
 {
     private readonly HttpContext _context;
     private readonly ForwardTarget _target;
-    private readonly DateTimeOffset _startedAt;
     private readonly BodyCapture _requestBody;
     private readonly BodyCapture _responseBody;
 
@@ -21,13 +20,15 @@ internal sealed class ExchangeRecorder
     {
         _context = context;
         _target = target;
-        _startedAt = startedAt;
+        StartedAt = startedAt;
         _requestBody = new BodyCapture(captureLimit);
         _responseBody = new BodyCapture(captureLimit);
         context.Request.Body = new CapturingReadStream(context.Request.Body, _requestBody);
         context.Response.Body = new CapturingWriteStream(context.Response.Body, _responseBody);
         context.Features.Set(this);
     }
+
+    public DateTimeOffset StartedAt { get; }
 
     public Version? UpstreamVersion { get; set; }
 
@@ -44,7 +45,7 @@ internal sealed class ExchangeRecorder
         var queryStart = pathAndQuery.IndexOf('?');
         return new Flow
         {
-            StartedAt = _startedAt,
+            StartedAt = StartedAt,
             CompletedAt = completedAt,
             ClientAddress = remote?.ToString() ?? "",
             ClientPort = connection.RemotePort,

@@ -38,6 +38,7 @@ internal sealed class ProxyRequestHandler(
         }
 
         var recorder = new ExchangeRecorder(context, target, options.BodyCaptureLimit, clock.GetUtcNow());
+        flows.ObserveRequest(() => recorder.ToFlow(recorder.StartedAt, error: null, answered: false));
         var error = await forwarder.SendAsync(context, target.DestinationPrefix, upstream, _requestConfig, FaithfulTransformer.Instance);
 
         FlowError? flowError = null;

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using MiAudit.Cli.Options;
+using MiAudit.Detection.Findings;
+using MiAudit.Storage.Export;
+using MiAudit.Storage.Reading;
+using Spectre.Console;
+
+namespace MiAudit.Cli.Store;
+
+/// <summary><c>miaudit findings</c>: a readable table of findings, with the same filters as export.</summary>
+public static class FindingsCommand
+{
+    public static Command Create()
+    {
+        var db = DatabaseOption.Create();
+        var filters = new FindingFilterOptions();
+        var limit = new Option<int>("--limit", "-n") { Description = "Show at most this many (0: all)", DefaultValueFactory = _ => 50 };
+        var mask = new Option<bool>("--mask") { Description = "Mask identifier values" };
+        var command = new Command("findings", "Show findings in the terminal (newest last); filters as for export") { db, limit, mask };
+        filters.AddTo(command);
+        command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: true, connection =>
+        {
+            var table = new Table().AddColumns("time (UTC)", "session", "severity", "rule", "host", "value", "leaf path");
+            var max = result.GetValue(limit);
+            var shown = 0;
+            var total = 0;
+            foreach (var row in new AuditQueries(connection).Findings(filters.Bind(result, connection)))
+            {
+                total++;
+                if (max > 0 && shown >= max)
+                {
+                    continue;
+                }
+
+                shown++;
+                table.AddRow(
+                    row.Time.ToString("MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+                    Markup.Escape(row.Session),
+                    $"[{Colour(row.Severity)}]{row.Severity.ToName()}[/]",
+                    Markup.Escape(row.RuleId),
+                    Markup.Escape(row.Host),
+                    Markup.Escape(Clip(ValueMasking.Apply(row.Category, row.Value, result.GetValue(mask)), 60)),
+                    Markup.Escape(row.LeafPath));
+            }
+
+            AnsiConsole.Write(table);
+            Console.WriteLine(total > shown ? $"{shown} of {total} findings shown (--limit 0 for all, or export them)" : $"{total} findings");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static string Colour(Severity severity) => severity switch
+    {
+        Severity.Critical => "magenta",
+        Severity.High => "red",
+        Severity.Medium => "yellow",
+        Severity.Low => "cyan",
+        _ => "grey",
+    };
+
+    private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using MiAudit.Cli.Options;
+using MiAudit.Storage;
+using MiAudit.Storage.Reading;
+using MiAudit.Storage.Writing;
+
+namespace MiAudit.Cli.Store;
+
+/// <summary>
+/// <c>miaudit scan</c>: re-runs the current rules over stored flows (after a rule update, or with a device profile
+/// added later) and replaces their findings. Each session is scanned on its own, navigations first.
+/// </summary>
+public static class ScanCommand
+{
+    public static Command Create()
+    {
+        var db = DatabaseOption.Create();
+        var sessions = new Option<string[]>("--session") { Description = "Session id or label to scan (repeatable; default: all)", HelpName = "ID|LABEL" };
+        var detection = new DetectionOptions();
+        var command = new Command("scan", """
+            Re-run detection over stored flows with the current rules and device profile, replacing their findings.
+            Only stored flows can be rescanned: audit with --store all if you expect to change rules later.
+
+            Example:
+              miaudit scan --session incognito --rules my-rules.yaml --device-profile phone.yaml
+            """) { db, sessions };
+        detection.AddTo(command);
+        command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: false, connection =>
+        {
+            var setup = detection.Bind(result);
+            var store = new SessionStore(connection);
+            var ids = (result.GetValue(sessions) ?? []).SelectMany(store.Resolve).Distinct().ToList();
+            if (ids.Count == 0)
+            {
+                ids = store.List().Select(s => s.Id).ToList();
+            }
+
+            long flows = 0, before = 0, after = 0;
+            foreach (var sessionId in ids)
+            {
+                var filter = new FindingFilter { SessionIds = [sessionId] };
+                var queries = new AuditQueries(connection);
+                var engine = setup.CreateEngine();
+                foreach (var stored in queries.Flows(filter))
+                {
+                    engine.ObserveRequest(stored.Flow);
+                }
+
+                // WAL lets a second connection write while this one streams the flows: memory stays flat.
+                using var writeConnection = AuditDatabase.Open(result.GetValue(db)!.FullName);
+                using var writer = new BatchWriter(writeConnection, setup.Rules.Hash);
+                foreach (var stored in queries.Flows(filter))
+                {
+                    var analysis = engine.Analyze(stored.Flow);
+                    writer.ReplaceFindings(stored.RowId, analysis.Findings);
+                    flows++;
+                    before += stored.Findings.Count;
+                    after += analysis.Findings.Count;
+                }
+            }
+
+            Console.WriteLine($"Scanned {flows:N0} flows in {ids.Count} session(s) with rule set {setup.Rules.Hash}: {before:N0} findings before, {after:N0} now.");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using MiAudit.Cli.Options;
+using MiAudit.Storage;
+using Spectre.Console;
+
+namespace MiAudit.Cli.Store;
+
+/// <summary><c>miaudit sessions</c>: the audit sessions in the database.</summary>
+public static class SessionsCommand
+{
+    public static Command Create()
+    {
+        var db = DatabaseOption.Create();
+        var command = new Command("sessions", "List audit sessions: id, label, time, flows and findings") { db };
+        command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: true, connection =>
+        {
+            var table = new Table().AddColumns("id", "label", "started (UTC)", "ended (UTC)", "flows", "findings", "rules", "MiAudit");
+            foreach (var session in new SessionStore(connection).List())
+            {
+                table.AddRow(
+                    session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    Markup.Escape(session.Label),
+                    session.StartedAt.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+                    session.EndedAt?.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "(running or killed)",
+                    session.Flows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                    session.Findings.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                    session.RuleSetHash,
+                    session.MiAuditVersion);
+            }
+
+            AnsiConsole.Write(table);
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Data.Sqlite;
+using MiAudit.Storage;
+
+namespace MiAudit.Cli.Store;
+
+/// <summary>Opens the evidence database for a command, turning storage errors into one-line CLI errors.</summary>
+internal static class StoreAccess
+{
+    public static async Task<int> WithDatabaseAsync(FileInfo database, bool readOnly, Func<SqliteConnection, Task<int>> action)
+    {
+        SqliteConnection connection;
+        try
+        {
+            connection = AuditDatabase.Open(database.FullName, readOnly);
+        }
+        catch (StorageException e)
+        {
+            return Report.Error(e.Message, ExitCodes.Failure);
+        }
+
+        await using (connection)
+        {
+            try
+            {
+                return await action(connection);
+            }
+            catch (UsageException e)
+            {
+                return Report.Error(e.Message, ExitCodes.Usage);
+            }
+            catch (StorageException e)
+            {
+                return Report.Error(e.Message, ExitCodes.Failure);
+            }
+        }
+    }
+
+    /// <summary>Where output goes: a file, or standard output for "-".</summary>
+    public static Stream OpenOutput(string? path) =>
+        path is null or "-" ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+
+    /// <summary>Progress on standard error, only when a person is watching.</summary>
+    public static Action<long>? Progress(string unit) =>
+        Console.IsErrorRedirected ? null : count => Console.Error.Write($"\r{count:N0} {unit}…");
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using MiAudit.Detection.Findings;
+using MiAudit.Storage.Reading;
+
+namespace MiAudit.Storage.Export;
+
+/// <summary>JSON Lines: one object per finding, with its flow's columns; each line parses on its own.</summary>
+public static class JsonlExporter
+{
+    public static long Write(IEnumerable<FindingRow> rows, Stream output, bool mask, Action<long>? progress = null)
+    {
+        long count = 0;
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = false });
+        foreach (var row in rows)
+        {
+            json.WriteStartObject();
+            json.WriteString("time", Timestamps.Format(row.Time));
+            json.WriteString("session", row.Session);
+            json.WriteString("client", row.Client);
+            json.WriteString("method", row.Method);
+            json.WriteString("url", row.Url);
+            json.WriteString("host", row.Host);
+            if (row.Status is { } status)
+            {
+                json.WriteNumber("status", status);
+            }
+            else
+            {
+                json.WriteNull("status");
+            }
+
+            json.WriteString("rule", row.RuleId);
+            json.WriteString("title", row.Title);
+            json.WriteString("severity", row.Severity.ToName());
+            json.WriteString("category", row.Category);
+            json.WriteString("value", ValueMasking.Apply(row.Category, row.Value, mask));
+            json.WriteString("matched_as", row.MatchedAs);
+            json.WriteString("leaf_path", row.LeafPath);
+            json.WriteStartArray("transforms");
+            foreach (var transform in row.Transforms)
+            {
+                json.WriteStringValue(transform);
+            }
+
+            json.WriteEndArray();
+            json.WriteString("snippet", ValueMasking.Apply(row.Category, row.Snippet, mask));
+            json.WriteNumber("flow_id", row.FlowId);
+            json.WriteEndObject();
+            json.Flush();
+            json.Reset();
+            output.WriteByte((byte)'\n');
+            if (++count % 10_000 == 0)
+            {
+                progress?.Invoke(count);
+            }
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using MiAudit.Detection.Findings;
+using MiAudit.Flows;
+
+namespace MiAudit.Storage.Reading;
+
+/// <summary>Streaming reads for the CLI: rows come one at a time, so exports of millions of findings use constant memory.</summary>
+public sealed class AuditQueries(SqliteConnection connection)
+{
+    /// <summary>Findings with their flow and session, oldest first.</summary>
+    public IEnumerable<FindingRow> Findings(FindingFilter filter)
+    {
+        using var command = connection.CreateCommand();
+        var where = FindingFilter.And([.. filter.FlowConditions(command), .. filter.FindingConditions(command)]);
+        command.CommandText = $"""
+            SELECT x.id, f.id, f.started_at, s.label, f.client_address, f.method, f.scheme, f.host, f.port, f.path, f.query,
+                   f.status, x.rule_id, x.title, x.severity, x.category, x.value, x.matched_as, x.leaf_path, x.transforms, x.snippet
+            FROM findings x
+            JOIN flows f ON f.id = x.flow_id
+            JOIN sessions s ON s.id = f.session_id
+            WHERE {where}
+            ORDER BY f.started_at, f.id, x.id;
+            """;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return new FindingRow(
+                reader.GetInt64(0),
+                reader.GetInt64(1),
+                Timestamps.Parse(reader.GetString(2)),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.GetString(5),
+                Flow.ComposeUrl(reader.GetString(6), reader.GetString(7), reader.GetInt32(8), reader.GetString(9), reader.GetString(10)),
+                reader.GetString(7),
+                reader.IsDBNull(11) ? null : reader.GetInt32(11),
+                reader.GetString(12),
+                reader.GetString(13),
+                (Severity)reader.GetInt32(14),
+                reader.GetString(15),
+                reader.GetString(16),
+                reader.GetString(17),
+                reader.GetString(18),
+                JsonSerializer.Deserialize<string[]>(reader.GetString(19))!,
+                reader.GetString(20));
+        }
+    }
+
+    /// <summary>Stored flows (with their findings) in time order; with a findings filter, only flows that have a matching finding.</summary>
+    public IEnumerable<StoredFlow> Flows(FindingFilter filter)
+    {
+        using var command = connection.CreateCommand();
+        var conditions = filter.FlowConditions(command);
+        var findingConditions = filter.FindingConditions(command);
+        if (findingConditions.Count > 0)
+        {
+            conditions.Add($"EXISTS (SELECT 1 FROM findings x WHERE x.flow_id = f.id AND {FindingFilter.And(findingConditions)})");
+        }
+
+        var where = FindingFilter.And(conditions);
+        command.CommandText = $"""
+            SELECT f.id, f.uid, s.label, f.started_at, f.completed_at, f.client_address, f.client_port, f.transport, f.http_version,
+                   f.upstream_http_version, f.method, f.scheme, f.host, f.port, f.path, f.query, f.status, f.request_headers,
+                   f.request_body, f.request_body_size, f.response_headers, f.response_body, f.response_body_size,
+                   f.tls_server_name, f.tls_alpn, f.tls_version, f.error_kind, f.error_message, f.session_id
+            FROM flows f JOIN sessions s ON s.id = f.session_id
+            WHERE {where}
+            ORDER BY f.started_at, f.id;
+            """;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var flowId = reader.GetInt64(0);
+            var flow = new Flow
+            {
+                Id = Guid.Parse(reader.GetString(1)),
+                StartedAt = Timestamps.Parse(reader.GetString(3)),
+                CompletedAt = Timestamps.Parse(reader.GetString(4)),
+                ClientAddress = reader.GetString(5),
+                ClientPort = reader.GetInt32(6),
+                Transport = Enum.Parse<FlowTransport>(reader.GetString(7)),
+                HttpVersion = reader.GetString(8),
+                UpstreamHttpVersion = reader.IsDBNull(9) ? null : reader.GetString(9),
+                Method = reader.GetString(10),
+                Scheme = reader.GetString(11),
+                Host = reader.GetString(12),
+                Port = reader.GetInt32(13),
+                Path = reader.GetString(14),
+                Query = reader.GetString(15),
+                StatusCode = reader.IsDBNull(16) ? null : reader.GetInt32(16),
+                RequestHeaders = Writing.HeaderJson.Deserialize(reader.GetString(17)),
+                RequestBody = Body(reader, 18, 19),
+                ResponseHeaders = Writing.HeaderJson.Deserialize(reader.GetString(20)),
+                ResponseBody = Body(reader, 21, 22),
+                ClientTls = reader.IsDBNull(24) ? null : new ClientTls(reader.IsDBNull(23) ? null : reader.GetString(23), reader.GetString(24), reader.IsDBNull(25) ? "" : reader.GetString(25)),
+                Error = reader.IsDBNull(26) ? null : new FlowError(reader.GetString(26), reader.IsDBNull(27) ? "" : reader.GetString(27)),
+            };
+            yield return new StoredFlow(flowId, reader.GetInt64(28), reader.GetString(2), flow, FindingsOf(flowId));
+        }
+    }
+
+    private IReadOnlyList<Finding> FindingsOf(long flowId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT rule_id, title, severity, category, value, matched_as, leaf_path, transforms, snippet FROM findings WHERE flow_id = $id ORDER BY id;";
+        command.Parameters.AddWithValue("$id", flowId);
+        using var reader = command.ExecuteReader();
+        var findings = new List<Finding>();
+        while (reader.Read())
+        {
+            findings.Add(new Finding
+            {
+                RuleId = reader.GetString(0),
+                Title = reader.GetString(1),
+                Severity = (Severity)reader.GetInt32(2),
+                Category = reader.GetString(3),
+                Value = reader.GetString(4),
+                MatchedAs = reader.GetString(5),
+                LeafPath = reader.GetString(6),
+                Transforms = JsonSerializer.Deserialize<string[]>(reader.GetString(7))!,
+                Snippet = reader.GetString(8),
+            });
+        }
+
+        return findings;
+    }
+
+    private static CapturedBody Body(SqliteDataReader reader, int bytesColumn, int sizeColumn)
+    {
+        var bytes = reader.IsDBNull(bytesColumn) ? [] : (byte[])reader.GetValue(bytesColumn);
+        return new CapturedBody(bytes, Math.Max(bytes.Length, reader.GetInt64(sizeColumn)));
+    }
+}
+
+/// <summary>A flow as stored, with its row id, session and findings.</summary>
+public sealed record StoredFlow(long RowId, long SessionId, string SessionLabel, Flow Flow, IReadOnlyList<Finding> Findings);

@@ -1,0 +1,89 @@
+using MiAudit.Detection.Findings;
+using Microsoft.Data.Sqlite;
+
+namespace MiAudit.Storage.Reading;
+
+/// <summary>Which findings (and their flows) a command looks at; every part is optional.</summary>
+public sealed record FindingFilter
+{
+    public IReadOnlyList<long> SessionIds { get; init; } = [];
+
+    public string? RuleId { get; init; }
+
+    public string? Category { get; init; }
+
+    /// <summary>Exact host, or <c>*.example.com</c> for names below it.</summary>
+    public string? Host { get; init; }
+
+    public Severity? MinSeverity { get; init; }
+
+    public DateTimeOffset? Since { get; init; }
+
+    public DateTimeOffset? Until { get; init; }
+
+    /// <summary>Conditions on <c>flows f</c>, with their parameters added to <paramref name="command"/>.</summary>
+    internal List<string> FlowConditions(SqliteCommand command)
+    {
+        var conditions = new List<string>();
+        if (SessionIds.Count > 0)
+        {
+            conditions.Add($"f.session_id IN ({string.Join(',', SessionIds)})");
+        }
+
+        if (Host is { } host)
+        {
+            if (host.StartsWith("*.", StringComparison.Ordinal))
+            {
+                conditions.Add("f.host LIKE $host ESCAPE '\\'");
+                command.Parameters.AddWithValue("$host", "%" + host[1..].Replace("%", "\\%").Replace("_", "\\_"));
+            }
+            else
+            {
+                conditions.Add("f.host = $host COLLATE NOCASE");
+                command.Parameters.AddWithValue("$host", host);
+            }
+        }
+
+        if (Since is { } since)
+        {
+            conditions.Add("f.started_at >= $since");
+            command.Parameters.AddWithValue("$since", Timestamps.Format(since));
+        }
+
+        if (Until is { } until)
+        {
+            conditions.Add("f.started_at < $until");
+            command.Parameters.AddWithValue("$until", Timestamps.Format(until));
+        }
+
+        return conditions;
+    }
+
+    /// <summary>Conditions on <c>findings x</c>, with their parameters added to <paramref name="command"/>.</summary>
+    internal List<string> FindingConditions(SqliteCommand command)
+    {
+        var conditions = new List<string>();
+        if (RuleId is { } rule)
+        {
+            conditions.Add("x.rule_id = $rule");
+            command.Parameters.AddWithValue("$rule", rule);
+        }
+
+        if (Category is { } category)
+        {
+            conditions.Add("x.category = $category");
+            command.Parameters.AddWithValue("$category", category);
+        }
+
+        if (MinSeverity is { } severity)
+        {
+            conditions.Add("x.severity >= $severity");
+            command.Parameters.AddWithValue("$severity", (int)severity);
+        }
+
+        return conditions;
+    }
+
+    internal static string And(IEnumerable<string> conditions) =>
+        conditions.Any() ? string.Join(" AND ", conditions) : "1 = 1";
+}

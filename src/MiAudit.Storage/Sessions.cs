@@ -1,0 +1,90 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace MiAudit.Storage;
+
+/// <summary>An audit session: one run of the proxy under a label such as "mi-browser incognito".</summary>
+public sealed record AuditSession(
+    long Id,
+    string Label,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    string MiAuditVersion,
+    string RuleSetHash,
+    string? DeviceProfile,
+    long Flows,
+    long Findings);
+
+/// <summary>Creates, closes and lists sessions.</summary>
+public sealed class SessionStore(SqliteConnection connection)
+{
+    public long Start(string label, string miauditVersion, string ruleSetHash, string? deviceProfile, string? settingsJson, DateTimeOffset startedAt)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO sessions (label, started_at, miaudit_version, rule_set_hash, device_profile, settings)
+            VALUES ($label, $started, $version, $hash, $profile, $settings) RETURNING id;
+            """;
+        command.Parameters.AddWithValue("$label", label);
+        command.Parameters.AddWithValue("$started", Timestamps.Format(startedAt));
+        command.Parameters.AddWithValue("$version", miauditVersion);
+        command.Parameters.AddWithValue("$hash", ruleSetHash);
+        command.Parameters.AddWithValue("$profile", (object?)deviceProfile ?? DBNull.Value);
+        command.Parameters.AddWithValue("$settings", (object?)settingsJson ?? DBNull.Value);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public void End(long sessionId, DateTimeOffset endedAt)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE sessions SET ended_at = $ended WHERE id = $id;";
+        command.Parameters.AddWithValue("$ended", Timestamps.Format(endedAt));
+        command.Parameters.AddWithValue("$id", sessionId);
+        command.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<AuditSession> List()
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT s.id, s.label, s.started_at, s.ended_at, s.miaudit_version, s.rule_set_hash, s.device_profile,
+                   (SELECT COUNT(*) FROM flows f WHERE f.session_id = s.id),
+                   (SELECT COUNT(*) FROM findings x JOIN flows f ON f.id = x.flow_id WHERE f.session_id = s.id)
+            FROM sessions s ORDER BY s.id;
+            """;
+        using var reader = command.ExecuteReader();
+        var sessions = new List<AuditSession>();
+        while (reader.Read())
+        {
+            sessions.Add(new AuditSession(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                Timestamps.Parse(reader.GetString(2)),
+                reader.IsDBNull(3) ? null : Timestamps.Parse(reader.GetString(3)),
+                reader.GetString(4),
+                reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.GetInt64(7),
+                reader.GetInt64(8)));
+        }
+
+        return sessions;
+    }
+
+    /// <summary>Sessions named by id or label (a label may name several sessions).</summary>
+    public IReadOnlyList<long> Resolve(string idOrLabel)
+    {
+        var all = List();
+        var byId = long.TryParse(idOrLabel, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? all.Where(s => s.Id == id) : [];
+        var matched = byId.Concat(all.Where(s => s.Label == idOrLabel)).Select(s => s.Id).Distinct().ToList();
+        return matched.Count > 0 ? matched : throw new StorageException($"no session with id or label '{idOrLabel}' (see 'miaudit sessions')");
+    }
+}
+
+/// <summary>Timestamps are stored as ISO 8601 UTC text: sortable, and readable in the sqlite3 shell.</summary>
+public static class Timestamps
+{
+    public static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+}

@@ -1,0 +1,106 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace MiAudit.Storage.Writing;
+
+/// <summary>
+/// The single writer: flows queue up (bounded; a full queue makes the caller wait rather than lose a flow) and are
+/// written in batched transactions by one background loop, off the proxy's path. Each batch commits as soon as the
+/// queue is drained, so a flow is on disk milliseconds after it finished, and a killed process loses nothing committed.
+/// </summary>
+public sealed class FlowWriter : IAsyncDisposable
+{
+    private const int MaxBatch = 500;
+    private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)];
+
+    private readonly SqliteConnection _connection;
+    private readonly long _sessionId;
+    private readonly string _ruleSetHash;
+    private readonly ILogger _logger;
+    private readonly Channel<FlowRecord> _queue;
+    private readonly Task _loop;
+    private long _written;
+    private long _failed;
+
+    public FlowWriter(string databasePath, long sessionId, string ruleSetHash, int capacity, ILogger<FlowWriter> logger)
+    {
+        _connection = AuditDatabase.Open(databasePath);
+        _sessionId = sessionId;
+        _ruleSetHash = ruleSetHash;
+        _logger = logger;
+        _queue = Channel.CreateBounded<FlowRecord>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Flows committed to the database.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Flows that could not be written after retries (each one logged).</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Queued, not yet committed.</summary>
+    public int Pending => _queue.Reader.Count;
+
+    /// <summary>Queues a flow; waits while the queue is full.</summary>
+    public ValueTask WriteAsync(FlowRecord record, CancellationToken cancellationToken = default) => _queue.Writer.WriteAsync(record, cancellationToken);
+
+    private async Task RunAsync()
+    {
+        using var inserter = new FlowInserter(_connection);
+        var batch = new List<FlowRecord>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var record))
+            {
+                batch.Add(record);
+            }
+
+            await CommitWithRetriesAsync(inserter, batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task CommitWithRetriesAsync(FlowInserter inserter, List<FlowRecord> batch)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var transaction = inserter.BeginTransaction();
+                foreach (var record in batch)
+                {
+                    inserter.Insert(_sessionId, record, _ruleSetHash);
+                }
+
+                transaction.Commit();
+                Interlocked.Add(ref _written, batch.Count);
+                return;
+            }
+            catch (SqliteException e) when (attempt < RetryDelays.Length)
+            {
+                _logger.LogWarning("Writing {Count} flows failed ({Reason}); retrying in {Delay} ms", batch.Count, e.Message, RetryDelays[attempt].TotalMilliseconds);
+                await Task.Delay(RetryDelays[attempt]);
+            }
+            catch (SqliteException e)
+            {
+                Interlocked.Add(ref _failed, batch.Count);
+                foreach (var record in batch)
+                {
+                    _logger.LogError("Flow NOT stored ({Reason}): {Method} {Url} with {Findings} findings",
+                        e.Message, record.Flow.Method, record.Flow.Url, record.Findings.Count);
+                }
+
+                return;
+            }
+        }
+    }
+
+    /// <summary>Stops accepting flows, writes everything queued, and closes the database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+        await _connection.DisposeAsync();
+    }
+}
