@@ -1,56 +1,77 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using MiAudit.Testing;
 
 namespace MiAudit.Cli.Tests;
 
-/// <summary>A TLS origin and one real <c>miaudit run</c> process in front of it, per test class.</summary>
+/// <summary>
+/// A TLS origin answering for real-looking names on loopback, and a way to start real <c>miaudit run</c> processes
+/// in front of it (one per test class, or one per test where the flags differ).
+/// </summary>
 public sealed class CliEnvironment : IAsyncLifetime
 {
+    public const string NewsHost = "news.site-a.test";
+    public const string TrackerHost = "sa.tracker-b.test";
+
     public TestCertificates OriginCertificates { get; } = new();
 
     public TemporaryDirectory WorkDirectory { get; } = new("miaudit-cli");
 
     public TlsOrigin Origin { get; private set; } = null!;
 
-    public MiAuditProcess Proxy { get; private set; } = null!;
-
-    public System.Net.IPEndPoint ProxyEndPoint { get; private set; } = null!;
-
     public string OriginCaFile => WorkDirectory.File("origin-ca.pem");
-
-    public string CertsDirectory => WorkDirectory.File("certs");
 
     public async Task InitializeAsync()
     {
-        Origin = await TlsOrigin.StartAsync(OriginCertificates.CreateServerCertificate(TlsOrigin.HostName));
+        Origin = await TlsOrigin.StartAsync(OriginCertificates.CreateServerCertificate(TlsOrigin.HostName, NewsHost, TrackerHost));
         await File.WriteAllTextAsync(OriginCaFile, OriginCertificates.AuthorityPem);
-        Proxy = MiAuditProcess.Start(WorkDirectory.Path,
+    }
+
+    public string Https(string host, string pathAndQuery) => $"https://{host}:{Origin.HttpsPort}{pathAndQuery}";
+
+    /// <summary>Starts <c>miaudit run</c> on a free loopback port with the origin's names mapped and its CA trusted.</summary>
+    public async Task<RunningProxy> StartProxyAsync(string workDirectory, params string[] extraArguments)
+    {
+        Directory.CreateDirectory(workDirectory);
+        var process = MiAuditProcess.Start(workDirectory,
         [
             "run", "--listen", "127.0.0.1:0",
             "--map-host", $"{TlsOrigin.HostName}=127.0.0.1",
+            "--map-host", $"{NewsHost}=127.0.0.1",
+            "--map-host", $"{TrackerHost}=127.0.0.1",
             "--upstream-ca", OriginCaFile,
-            "--certs-dir", CertsDirectory,
+            .. extraArguments,
         ]);
-        ProxyEndPoint = await Proxy.WaitForListeningAsync();
+        var endPoint = await process.WaitForListeningAsync();
+        return new RunningProxy(process, endPoint, Path.Combine(workDirectory, "certs"), workDirectory);
     }
 
-    /// <summary>An HttpClient through the proxy process, trusting the CA it created.</summary>
-    public HttpClient CreateClient()
+    public async Task DisposeAsync()
     {
-        var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(
-            Path.Combine(CertsDirectory, "miaudit-ca.pem"));
+        await Origin.DisposeAsync();
+        OriginCertificates.Dispose();
+        WorkDirectory.Dispose();
+    }
+}
+
+/// <summary>A running <c>miaudit run</c> process and what tests need to talk through it.</summary>
+public sealed record RunningProxy(MiAuditProcess Process, IPEndPoint EndPoint, string CertsDirectory, string WorkDirectory) : IAsyncDisposable
+{
+    public string Database => Path.Combine(WorkDirectory, "miaudit.db");
+
+    /// <summary>An HttpClient through the proxy, trusting the CA it created, sending headers as Chrome would.</summary>
+    public HttpClient CreateClient(int maxConnections = 8)
+    {
+        var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(CertsDirectory, "miaudit-ca.pem"));
         var handler = new SocketsHttpHandler
         {
-            Proxy = new System.Net.WebProxy($"http://{ProxyEndPoint}"),
+            Proxy = new WebProxy($"http://{EndPoint}"),
+            UseCookies = false,
+            MaxConnectionsPerServer = maxConnections,
             SslOptions = { RemoteCertificateValidationCallback = InProcessProxy.TrustsOnly(ca) },
         };
         return new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(2) };
     }
 
-    public async Task DisposeAsync()
-    {
-        await Proxy.DisposeAsync();
-        await Origin.DisposeAsync();
-        OriginCertificates.Dispose();
-        WorkDirectory.Dispose();
-    }
+    public ValueTask DisposeAsync() => Process.DisposeAsync();
 }

@@ -10,26 +10,28 @@ public class RunCommandTests(CliEnvironment env) : IClassFixture<CliEnvironment>
     [Fact]
     public async Task The_startup_banner_names_the_certificate_page_and_the_ca()
     {
-        using var client = env.CreateClient();
+        await using var proxy = await env.StartProxyAsync(env.WorkDirectory.File("banner"));
+        using var client = proxy.CreateClient();
         using var response = await client.GetAsync($"{env.Origin.HttpsBase}/echo/banner");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("http://miaudit.cert/", env.Proxy.Output);
-        Assert.Contains("CA SHA-256:", env.Proxy.Output);
-        Assert.Contains("Created a new MiAudit root CA", env.Proxy.Output);
+        Assert.Contains("http://miaudit.cert/", proxy.Process.Output);
+        Assert.Contains("CA SHA-256:", proxy.Process.Output);
+        Assert.Contains("Created a new MiAudit root CA", proxy.Process.Output);
     }
 
     [Fact]
     public async Task Streaming_a_large_download_and_upload_does_not_grow_the_proxy_by_their_size()
     {
         const long size = 256L * 1024 * 1024;
-        using var client = env.CreateClient();
+        await using var proxy = await env.StartProxyAsync(env.WorkDirectory.File("memory"));
+        using var client = proxy.CreateClient();
         using (var warmup = await client.GetAsync($"{env.Origin.HttpsBase}/bytes?n=1024"))
         {
             warmup.EnsureSuccessStatusCode();
         }
 
-        var before = env.Proxy.ResidentBytes;
+        var before = proxy.Process.ResidentBytes;
 
         using (var download = await client.GetAsync($"{env.Origin.HttpsBase}/bytes?n={size}", HttpCompletionOption.ResponseHeadersRead))
         await using (var body = await download.Content.ReadAsStreamAsync())
@@ -50,7 +52,7 @@ public class RunCommandTests(CliEnvironment env) : IClassFixture<CliEnvironment>
             Assert.Contains($"\"length\":{size}", await upload.Content.ReadAsStringAsync());
         }
 
-        var peak = env.Proxy.PeakResidentBytes;
+        var peak = proxy.Process.PeakResidentBytes;
         // 512 MiB went through; the proxy may keep its capture limit (4 MiB per body) and buffers, not the bodies.
         Assert.True(peak - before < 160L * 1024 * 1024, $"peak RSS {peak >> 20} MiB vs {before >> 20} MiB before streaming 512 MiB");
     }

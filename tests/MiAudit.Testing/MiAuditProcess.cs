@@ -158,9 +158,9 @@ public sealed partial class MiAuditProcess : IAsyncDisposable
         }
 
         var match = ListeningLine().Match(line);
-        if (match.Success)
+        if (match.Success && IPEndPoint.TryParse(match.Groups[1].Value, out var endPoint))
         {
-            _listening.TrySetResult(IPEndPoint.Parse(match.Groups[1].Value));
+            _listening.TrySetResult(endPoint);
         }
     }
 
@@ -178,7 +178,7 @@ public sealed partial class MiAuditProcess : IAsyncDisposable
         throw new InvalidOperationException($"{field} not in /proc/{_process.Id}/status");
     }
 
-    [GeneratedRegex(@"Listening on (\S+)")]
+    [GeneratedRegex(@"Listening on ([0-9.]+:[0-9]+|\[[0-9a-fA-F:]+\]:[0-9]+)")]
     private static partial Regex ListeningLine();
 
     [DllImport("libc", SetLastError = true)]

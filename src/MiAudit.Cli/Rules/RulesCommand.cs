@@ -36,7 +36,7 @@ public static class RulesCommand
                     rule.Enabled ? "yes" : "[grey]no[/]", Markup.Escape(rule.Title), Markup.Escape(rule.Source));
             }
 
-            AnsiConsole.Write(table);
+            TableOutput.Write(table);
             Console.WriteLine($"{setup.Rules.Rules.Count} rules, rule set {setup.Rules.Hash}");
             return ExitCodes.Ok;
         }));

@@ -43,7 +43,7 @@ public static class FindingsCommand
                     Markup.Escape(row.LeafPath));
             }
 
-            AnsiConsole.Write(table);
+            TableOutput.Write(table);
             Console.WriteLine(total > shown ? $"{shown} of {total} findings shown (--limit 0 for all, or export them)" : $"{total} findings");
             return Task.FromResult(ExitCodes.Ok);
         }));

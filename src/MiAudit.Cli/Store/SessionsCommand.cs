@@ -28,7 +28,7 @@ public static class SessionsCommand
                     session.MiAuditVersion);
             }
 
-            AnsiConsole.Write(table);
+            TableOutput.Write(table);
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;

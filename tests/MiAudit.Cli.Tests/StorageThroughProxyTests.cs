@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using MiAudit.Storage;
+using MiAudit.Storage.Reading;
+using MiAudit.Testing;
+
+namespace MiAudit.Cli.Tests;
+
+/// <summary>Flows through the real proxy process end up in SQLite with their findings, and stay there.</summary>
+public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnvironment>
+{
+    private const string AndroidId = "3f8a6b2c1d4e5f60";
+
+    [Fact]
+    public async Task Flagged_flows_are_stored_with_their_findings_under_the_session_label()
+    {
+        var dir = PrepareDirectory("flagged");
+        await using (var proxy = await env.StartProxyAsync(dir, "--session-label", "mi-browser normal", "--device-profile", Path.Combine(dir, "phone.yaml")))
+        {
+            using var client = proxy.CreateClient();
+            await BrowseAndLeakAsync(client);
+            Assert.Equal(0, await proxy.Process.StopAsync());
+            Assert.Contains("HIGH", proxy.Process.Output); // the live view showed the leak
+        }
+
+        using var db = AuditDatabase.Open(Path.Combine(dir, "miaudit.db"), readOnly: true);
+        var session = Assert.Single(new SessionStore(db).List());
+        Assert.Equal("mi-browser normal", session.Label);
+        Assert.NotNull(session.EndedAt);
+        var stored = Assert.Single(new AuditQueries(db).Flows(new FindingFilter()));
+        Assert.Equal(CliEnvironment.TrackerHost, stored.Flow.Host);
+        Assert.Contains(stored.Findings, f => f.RuleId == "visited-url-leak" && f.LeafPath == "query[data] → base64 → json.properties.$url");
+        Assert.Contains(stored.Findings, f => f.RuleId == "device-identifier" && f.Value == AndroidId);
+        Assert.Contains(stored.Findings, f => f.RuleId == "sensors-analytics-endpoint");
+        Assert.False(stored.Flow.ResponseBody.Bytes.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Store_all_keeps_unflagged_flows_and_redacted_headers_are_masked()
+    {
+        var dir = PrepareDirectory("all");
+        await using (var proxy = await env.StartProxyAsync(dir, "--store", "all", "--redact-headers", "cookie,x-secret", "--device-profile", Path.Combine(dir, "phone.yaml")))
+        {
+            using var client = proxy.CreateClient();
+            await BrowseAndLeakAsync(client);
+            Assert.Equal(0, await proxy.Process.StopAsync());
+        }
+
+        using var db = AuditDatabase.Open(Path.Combine(dir, "miaudit.db"), readOnly: true);
+        var flows = new AuditQueries(db).Flows(new FindingFilter()).ToList();
+        Assert.Equal(3, flows.Count);
+        var navigation = flows.Single(f => f.Flow.Path == "/html/article-7");
+        Assert.Empty(navigation.Findings);
+        Assert.True(navigation.Flow.ResponseBody.Bytes.IsEmpty, "unflagged bodies are not kept unless asked");
+        Assert.All(flows.SelectMany(f => f.Flow.RequestHeaders).Where(h => h.Name is "Cookie" or "X-Secret"), h => Assert.Equal("[redacted]", h.Value));
+        Assert.Contains(flows.SelectMany(f => f.Flow.RequestHeaders), h => h.Name == "Cookie");
+    }
+
+    [Fact]
+    public async Task A_killed_proxy_loses_no_flow_answered_a_second_before_the_kill()
+    {
+        var dir = PrepareDirectory("kill");
+        var answered = new ConcurrentDictionary<int, long>();
+        await using (var proxy = await env.StartProxyAsync(dir, "--store", "all"))
+        {
+            using var client = proxy.CreateClient();
+            var clock = Stopwatch.StartNew();
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+            var next = 0;
+            var load = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var n = Interlocked.Increment(ref next);
+                    try
+                    {
+                        using var response = await client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/load?n={n}"));
+                        answered[n] = clock.ElapsedMilliseconds;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return; // the proxy is gone
+                    }
+                }
+            })).ToArray();
+
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var killedAt = clock.ElapsedMilliseconds;
+            proxy.Process.Signal(MiAuditProcess.SigKill);
+            await proxy.Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await Task.WhenAll(load);
+
+            var mustBeStored = answered.Where(a => a.Value < killedAt - 1000).Select(a => a.Key).ToHashSet();
+            Assert.True(mustBeStored.Count > 100, $"only {mustBeStored.Count} requests answered before the kill");
+
+            using var db = new SqliteConnection($"Data Source={Path.Combine(dir, "miaudit.db")}");
+            db.Open();
+            Assert.Equal("ok", Scalar(db, "PRAGMA integrity_check;"));
+            var stored = StoredRequestNumbers(db);
+            Assert.Empty(mustBeStored.Except(stored));
+        }
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_under_load_stores_every_answered_flow()
+    {
+        var dir = PrepareDirectory("graceful");
+        var answered = new ConcurrentBag<int>();
+        await using var proxy = await env.StartProxyAsync(dir, "--store", "all");
+        using var client = proxy.CreateClient();
+        var next = 0;
+        var stopping = false;
+        var load = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (!Volatile.Read(ref stopping))
+            {
+                var n = Interlocked.Increment(ref next);
+                try
+                {
+                    using var response = await client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/load?n={n}"));
+                    if (response.IsSuccessStatusCode)
+                    {
+                        answered.Add(n);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    return;
+                }
+            }
+        })).ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        proxy.Process.Signal(MiAuditProcess.SigTerm);
+        Volatile.Write(ref stopping, true);
+        Assert.Equal(0, await proxy.Process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await Task.WhenAll(load);
+
+        using var db = AuditDatabase.Open(Path.Combine(dir, "miaudit.db"), readOnly: true);
+        Assert.Empty(answered.Except(StoredRequestNumbers(db)));
+        Assert.Contains("Stopped:", proxy.Process.Output);
+        Assert.DoesNotContain("NOT written", proxy.Process.Output);
+    }
+
+    /// <summary>A navigation, the page's telemetry (URL and Android ID in a JS-SDK style beacon), and an ordinary request.</summary>
+    private async Task BrowseAndLeakAsync(HttpClient client)
+    {
+        var page = env.Https(CliEnvironment.NewsHost, "/html/article-7?ref=home");
+        using (var navigation = new HttpRequestMessage(HttpMethod.Get, page))
+        {
+            navigation.Headers.Add("Sec-Fetch-Mode", "navigate");
+            navigation.Headers.Add("Sec-Fetch-Dest", "document");
+            navigation.Headers.Add("Cookie", "session=abc");
+            (await client.SendAsync(navigation)).EnsureSuccessStatusCode();
+        }
+
+        var @event = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["event"] = "$pageview",
+            ["properties"] = new Dictionary<string, string> { ["$url"] = page, ["$device_id"] = AndroidId },
+        });
+        var data = Uri.EscapeDataString(Convert.ToBase64String(Encoding.UTF8.GetBytes(@event)));
+        using (var beacon = new HttpRequestMessage(HttpMethod.Get, env.Https(CliEnvironment.TrackerHost, $"/echo/sa.gif?project=p&data={data}&ext=crc%3D1")))
+        {
+            beacon.Headers.Add("X-Secret", "token");
+            (await client.SendAsync(beacon)).EnsureSuccessStatusCode();
+        }
+
+        (await client.GetAsync(env.Https(CliEnvironment.NewsHost, "/html/style"))).EnsureSuccessStatusCode();
+    }
+
+    private string PrepareDirectory(string name)
+    {
+        var dir = env.WorkDirectory.File(name);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "phone.yaml"), $"identifiers:\n  android_id: {AndroidId}\n");
+        return dir;
+    }
+
+    private static HashSet<int> StoredRequestNumbers(SqliteConnection db)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT query FROM flows WHERE path = '/echo/load';";
+        using var reader = command.ExecuteReader();
+        var numbers = new HashSet<int>();
+        while (reader.Read())
+        {
+            numbers.Add(int.Parse(reader.GetString(0)["?n=".Length..], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return numbers;
+    }
+
+    private static object? Scalar(SqliteConnection db, string sql)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text;
+using MiAudit.Detection.Findings;
+using MiAudit.Flows;
+using MiAudit.Storage.Writing;
+
+namespace MiAudit.Storage.Tests;
+
+/// <summary>Flows and findings with the awkward values exports must survive.</summary>
+public static class StoredData
+{
+    public static readonly string[] AwkwardValues =
+    [
+        "plain",
+        "comma, and \"quotes\"",
+        "line one\nline two\r\nline three",
+        "non-ASCII: 小米浏览器 — ünïcödé ✓",
+        "=HYPERLINK(\"http://evil.example\",\"click\")",
+        "+1-555-0100",
+        "-2+3",
+        "@SUM(A1:A2)",
+        "\tleading tab",
+    ];
+
+    private static DateTimeOffset _clock = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+
+    public static Flow Flow(string host = "sa.tracker.example", string path = "/sa.gif", string query = "?project=p", byte[]? requestBody = null, byte[]? responseBody = null)
+    {
+        _clock = _clock.AddSeconds(1);
+        return new Flow
+        {
+            StartedAt = _clock,
+            CompletedAt = _clock.AddMilliseconds(120),
+            ClientAddress = "192.168.1.50",
+            ClientPort = 50123,
+            Transport = FlowTransport.InterceptedTls,
+            HttpVersion = "HTTP/2",
+            UpstreamHttpVersion = "HTTP/1.1",
+            Method = requestBody is null ? "GET" : "POST",
+            Scheme = "https",
+            Host = host,
+            Port = 443,
+            Path = path,
+            Query = query,
+            RequestHeaders = [new("Host", host), new("User-Agent", "Mozilla/5.0 (Linux; Android 10; K)"), new("Cookie", "a=1"), new("Cookie", "b=2"), new("Content-Type", "application/x-www-form-urlencoded")],
+            RequestBody = requestBody is null ? CapturedBody.Empty : CapturedBody.From(requestBody),
+            StatusCode = 200,
+            ResponseHeaders = [new("Content-Type", "image/gif"), new("Set-Cookie", "sid=xyz; Path=/")],
+            ResponseBody = CapturedBody.From(responseBody ?? [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x00, 0xff]),
+            ClientTls = new ClientTls(host, "h2", "Tls13"),
+        };
+    }
+
+    public static Finding Finding(string value, Severity severity = Severity.High, string rule = "visited-url-leak", string category = "url-leak") => new()
+    {
+        RuleId = rule,
+        Title = "Visited page URL sent to another site",
+        Severity = severity,
+        Category = category,
+        Value = value,
+        MatchedAs = "visited URL",
+        LeafPath = "query[data] → base64 → json.properties.$url",
+        Transforms = ["base64", "json"],
+        Snippet = "…\"$url\":\"" + value + "\"…",
+    };
+
+    public static FlowRecord Record(Flow flow, params Finding[] findings) => new(flow, findings, [], KeepBodies: true);
+
+    public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+}
