@@ -34,8 +34,8 @@ public sealed class RunCommand
 
     private readonly Option<string[]> _mapHost = new("--map-host")
     {
-        Description = "Connect to IP whenever NAME is requested, like curl --resolve (repeatable)",
-        HelpName = "NAME=IP",
+        Description = "Connect to IP (and PORT, if given) whenever NAME is requested, like curl --resolve; TLS still uses NAME (repeatable)",
+        HelpName = "NAME=IP[:PORT]",
     };
 
     private readonly Option<FileInfo[]> _upstreamCa = new("--upstream-ca")

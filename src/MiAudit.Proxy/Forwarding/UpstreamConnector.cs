@@ -17,14 +17,14 @@ public sealed class UpstreamConnector(HostMap hostMap, TimeSpan connectTimeout)
         timeout.CancelAfter(connectTimeout);
         try
         {
-            var addresses = await ResolveAsync(host, timeout.Token);
+            var endPoints = await ResolveAsync(host, port, timeout.Token);
             SocketException? last = null;
-            foreach (var address in addresses)
+            foreach (var endPoint in endPoints)
             {
-                var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 try
                 {
-                    await socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token);
+                    await socket.ConnectAsync(endPoint, timeout.Token);
                     return socket;
                 }
                 catch (SocketException e)
@@ -47,19 +47,19 @@ public sealed class UpstreamConnector(HostMap hostMap, TimeSpan connectTimeout)
         }
     }
 
-    private async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+    private async Task<IPEndPoint[]> ResolveAsync(string host, int port, CancellationToken cancellationToken)
     {
-        if (hostMap.TryResolve(host, out var mapped))
+        if (hostMap.TryResolve(host, port, out var mapped))
         {
             return [mapped];
         }
 
         if (IPAddress.TryParse(host, out var literal))
         {
-            return [literal];
+            return [new IPEndPoint(literal, port)];
         }
 
         var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
-        return addresses.Length > 0 ? addresses : throw new SocketException((int)SocketError.HostNotFound);
+        return addresses.Length > 0 ? addresses.Select(a => new IPEndPoint(a, port)).ToArray() : throw new SocketException((int)SocketError.HostNotFound);
     }
 }
