@@ -50,5 +50,19 @@ public sealed class HostPattern
 
     public override string ToString() => Text;
 
-    public static string Normalize(string host) => host.Trim().TrimEnd('.').ToLowerInvariant();
+    public static string Normalize(string host)
+    {
+        // Host names usually arrive normalised already; only allocate when something must change.
+        var clean = host.Length > 0 && host[^1] != '.' && !char.IsWhiteSpace(host[0]) && !char.IsWhiteSpace(host[^1]);
+        foreach (var c in host)
+        {
+            if (char.IsAsciiLetterUpper(c) || c > 0x7f)
+            {
+                clean = false;
+                break;
+            }
+        }
+
+        return clean ? host : host.Trim().TrimEnd('.').ToLowerInvariant();
+    }
 }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using MiAudit.Detection.Findings;
 using MiAudit.Flows;
 using MiAudit.Storage.Export;
@@ -5,77 +6,169 @@ using MiAudit.Storage.Export;
 namespace MiAudit.Cli.Run;
 
 /// <summary>
-/// Flagged flows as they happen, one line per finding (colour by severity on a terminal, plain when redirected),
-/// and a summary line every few seconds while traffic flows.
+/// Flagged flows as they happen, one line per finding (colour by severity on a terminal, plain when redirected), and a
+/// summary line every few seconds while traffic flows. Lines are written by a background loop at a readable rate —
+/// a burst of telemetry must not slow the proxy down to the speed of a terminal; what is not shown is counted, and
+/// every finding is in the store regardless.
 /// </summary>
 /// <param name="everyFlow">Also print a dim line for every flow that is not flagged (--verbose).</param>
-public sealed class LiveView(TextWriter output, bool colour, string sessionLabel, bool mask, Severity threshold, bool everyFlow) : IDisposable
+public sealed class LiveView : IAsyncDisposable
 {
-    private readonly Lock _lock = new();
+    private const int LinesPerSecond = 40;
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
+
+    private readonly TextWriter _output;
+    private readonly bool _colour;
+    private readonly string _sessionLabel;
+    private readonly bool _mask;
+    private readonly Severity _threshold;
+    private readonly bool _everyFlow;
+    private readonly Channel<(Flow Flow, Finding? Finding)> _pending = Channel.CreateBounded<(Flow, Finding?)>(2 * LinesPerSecond);
     private readonly Dictionary<string, long> _flaggedByCategory = new(StringComparer.Ordinal);
-    private Timer? _timer;
+    private readonly Lock _countsLock = new();
+    private readonly CancellationTokenSource _stop = new(); // not disposed: the loop may still observe it at exit
+    private readonly Task _loop;
+    private readonly TimeSpan _summaryInterval;
     private long _seen;
     private long _flagged;
+    private long _notShown;
     private long _seenAtLastSummary;
+
+    public LiveView(TextWriter output, bool colour, string sessionLabel, bool mask, Severity threshold, bool everyFlow, TimeSpan summaryInterval)
+    {
+        _output = output;
+        _colour = colour;
+        _sessionLabel = sessionLabel;
+        _mask = mask;
+        _threshold = threshold;
+        _everyFlow = everyFlow;
+        _summaryInterval = summaryInterval;
+        _loop = Task.Run(RunAsync);
+    }
 
     public long Seen => Interlocked.Read(ref _seen);
 
     public long Flagged => Interlocked.Read(ref _flagged);
 
-    public void StartSummaries(TimeSpan interval) => _timer = new Timer(_ => WriteSummary(onlyIfBusy: true), null, interval, interval);
-
+    /// <summary>Counts the flow and queues its lines; never blocks.</summary>
     public void Report(Flow flow, FlowAnalysis analysis)
     {
         Interlocked.Increment(ref _seen);
-        var shown = analysis.Findings.Where(f => f.Severity >= threshold).ToList();
+        var shown = analysis.Findings.Where(f => f.Severity >= _threshold).ToList();
         if (shown.Count == 0)
         {
-            if (everyFlow)
+            if (_everyFlow)
             {
-                var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{sessionLabel}] {flow.Method} {Clip(flow.Url, 120)} → {flow.StatusCode?.ToString() ?? "-"}{(flow.Error is null ? "" : $" ({flow.Error.Kind})")}";
-                lock (_lock)
-                {
-                    output.WriteLine(colour ? $"\u001b[2m{line}\u001b[0m" : line);
-                }
+                Queue(flow, null);
             }
 
             return;
         }
 
         Interlocked.Increment(ref _flagged);
-        lock (_lock)
+        lock (_countsLock)
         {
             foreach (var category in shown.Select(f => f.Category).Distinct())
             {
                 _flaggedByCategory[category] = _flaggedByCategory.GetValueOrDefault(category) + 1;
             }
-
-            foreach (var finding in shown)
-            {
-                var value = Clip(ValueMasking.Apply(finding.Category, finding.Value, mask), 80);
-                var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{sessionLabel}] {finding.Severity.ToName().ToUpperInvariant(),-8} {flow.Host} {finding.RuleId}: {value}  at {finding.LeafPath}";
-                output.WriteLine(colour ? $"{Colour(finding.Severity)}{line}\u001b[0m" : line);
-            }
         }
-    }
 
-    public void WriteSummary(bool onlyIfBusy = false)
-    {
-        lock (_lock)
+        foreach (var finding in shown)
         {
-            var seen = Seen;
-            if (onlyIfBusy && seen == _seenAtLastSummary)
-            {
-                return;
-            }
-
-            _seenAtLastSummary = seen;
-            var categories = _flaggedByCategory.Count == 0 ? "" : " (" + string.Join(", ", _flaggedByCategory.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")) + ")";
-            output.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} [{sessionLabel}] {seen} flows seen, {Flagged} flagged{categories}");
+            Queue(flow, finding);
         }
     }
 
-    public void Dispose() => _timer?.Dispose();
+    /// <summary>Writes the summary line now (at stop).</summary>
+    public void WriteSummary()
+    {
+        lock (_output)
+        {
+            _output.WriteLine(SummaryLine());
+            _output.Flush();
+        }
+    }
+
+    private void Queue(Flow flow, Finding? finding)
+    {
+        if (!_pending.Writer.TryWrite((flow, finding)))
+        {
+            Interlocked.Increment(ref _notShown);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var nextSummary = DateTime.UtcNow + _summaryInterval;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                await Task.Delay(Tick, _stop.Token);
+                WritePending((int)(LinesPerSecond * Tick.TotalSeconds));
+                if (DateTime.UtcNow >= nextSummary)
+                {
+                    nextSummary = DateTime.UtcNow + _summaryInterval;
+                    if (Seen != Interlocked.Exchange(ref _seenAtLastSummary, Seen))
+                    {
+                        WriteSummary();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        WritePending(int.MaxValue);
+    }
+
+    private void WritePending(int budget)
+    {
+        lock (_output)
+        {
+            var written = 0;
+            while (written < budget && _pending.Reader.TryRead(out var item))
+            {
+                _output.WriteLine(item.Finding is null ? FlowLine(item.Flow) : FindingLine(item.Flow, item.Finding));
+                written++;
+            }
+
+            var notShown = Interlocked.Exchange(ref _notShown, 0);
+            if (notShown > 0)
+            {
+                _output.WriteLine($"{DateTimeOffset.Now:HH:mm:ss} [{_sessionLabel}] … {notShown} more lines not shown (too many to read); every finding is stored: miaudit findings");
+            }
+
+            if (written > 0 || notShown > 0)
+            {
+                _output.Flush();
+            }
+        }
+    }
+
+    private string FindingLine(Flow flow, Finding finding)
+    {
+        var value = Clip(ValueMasking.Apply(finding.Category, finding.Value, _mask), 80);
+        var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{_sessionLabel}] {finding.Severity.ToName().ToUpperInvariant(),-8} {flow.Host} {finding.RuleId}: {value}  at {finding.LeafPath}";
+        return _colour ? $"{Colour(finding.Severity)}{line}\u001b[0m" : line;
+    }
+
+    private string FlowLine(Flow flow)
+    {
+        var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{_sessionLabel}] {flow.Method} {Clip(flow.Url, 120)} → {flow.StatusCode?.ToString() ?? "-"}{(flow.Error is null ? "" : $" ({flow.Error.Kind})")}";
+        return _colour ? $"\u001b[2m{line}\u001b[0m" : line;
+    }
+
+    private string SummaryLine()
+    {
+        lock (_countsLock)
+        {
+            var categories = _flaggedByCategory.Count == 0 ? "" : " (" + string.Join(", ", _flaggedByCategory.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")) + ")";
+            return $"{DateTimeOffset.Now:HH:mm:ss} [{_sessionLabel}] {Seen} flows seen, {Flagged} flagged{categories}";
+        }
+    }
 
     private static string Colour(Severity severity) => severity switch
     {
@@ -87,4 +180,15 @@ public sealed class LiveView(TextWriter output, bool colour, string sessionLabel
     };
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    /// <summary>Writes what is still queued and stops the loop.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            await _stop.CancelAsync();
+        }
+
+        await _loop;
+    }
 }

@@ -51,10 +51,11 @@ public static class ProxyRunner
             return Report.Error(e.Message, ExitCodes.Failure);
         }
 
+        var output = new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, 1 << 16) { AutoFlush = false };
         using (authority)
         using (var signal = new ShutdownSignal())
-        using (var view = new LiveView(Console.Out, !Console.IsOutputRedirected, settings.SessionLabel, settings.Mask, settings.Store.FlagThreshold,
-                   everyFlow: settings.ConsoleLevel == Serilog.Events.LogEventLevel.Debug))
+        await using (var view = new LiveView(output, !Console.IsOutputRedirected, settings.SessionLabel, settings.Mask, settings.Store.FlagThreshold,
+                   everyFlow: settings.ConsoleLevel == Serilog.Events.LogEventLevel.Debug, summaryInterval: TimeSpan.FromSeconds(10)))
         {
             await using var writer = new FlowWriter(settings.Database.FullName, sessionId, ruleSetHash, capacity: 10_000, loggerFactory.CreateLogger<FlowWriter>());
             var engine = settings.Detection?.CreateEngine();
@@ -73,7 +74,6 @@ public static class ProxyRunner
             var bound = server.BoundEndPoints[0];
             logger.LogInformation("Listening on {EndPoint}; session {SessionId} \"{Label}\" in {Database}", bound, sessionId, settings.SessionLabel, settings.Database.FullName);
             Console.WriteLine(StartupBanner.Render(bound, authority, settings.Proxy.InsecureUpstream));
-            view.StartSummaries(TimeSpan.FromSeconds(10));
 
             var reason = await signal.Requested;
             logger.LogInformation("{Signal} received: finishing in-flight exchanges and writing queued flows (a second signal exits at once)", reason);
@@ -84,6 +84,7 @@ public static class ProxyRunner
                 new SessionStore(connection).End(sessionId, DateTimeOffset.UtcNow);
             }
 
+            await view.DisposeAsync();
             view.WriteSummary();
             logger.LogInformation("Stopped: {Seen} flows seen, {Flagged} flagged, {Written} written to {Database}{Failed}",
                 view.Seen, view.Flagged, writer.Written, settings.Database.FullName, writer.Failed > 0 ? $", {writer.Failed} NOT written (see errors above)" : "");

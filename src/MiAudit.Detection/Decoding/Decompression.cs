@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 
 namespace MiAudit.Detection.Decoding;
@@ -45,27 +46,40 @@ internal static class Decompression
         {
             using var input = new MemoryStream(data, writable: false);
             using var stream = Open(input, format);
-            using var output = new MemoryStream();
-            var buffer = new byte[16 * 1024];
-            int read;
-            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                var room = limit - (int)output.Length;
-                if (read > room)
-                {
-                    output.Write(buffer, 0, room);
-                    truncated = true;
-                    break;
-                }
-
-                output.Write(buffer, 0, read);
-            }
-
+            using var output = new MemoryStream(Math.Min(limit, data.Length * 4));
+            truncated = CopyBounded(stream, output, limit);
             return output.ToArray();
         }
         catch (Exception e) when (e is InvalidDataException or IOException or ZstdSharp.ZstdException or ArgumentException)
         {
             return null;
+        }
+    }
+
+    /// <summary>Copies at most <paramref name="limit"/> bytes; true when there was more.</summary>
+    private static bool CopyBounded(Stream source, MemoryStream destination, int limit)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = source.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                var room = limit - (int)destination.Length;
+                if (read > room)
+                {
+                    destination.Write(buffer, 0, room);
+                    return true;
+                }
+
+                destination.Write(buffer, 0, read);
+            }
+
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

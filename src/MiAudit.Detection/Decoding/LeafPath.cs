@@ -74,29 +74,10 @@ public sealed class LeafPath
         }
     }
 
-    public override string ToString() => _text ??= Render();
-
-    private string Render()
-    {
-        var steps = new Stack<LeafPath>();
-        for (var step = this; step is not null; step = step._parent)
-        {
-            steps.Push(step);
-        }
-
-        var text = new System.Text.StringBuilder();
-        foreach (var step in steps)
-        {
-            if (step._kind == StepKind.Transform)
-            {
-                text.Append(" → ");
-            }
-
-            text.Append(step._step);
-        }
-
-        return text.ToString();
-    }
+    // Built from the parent's text, which is cached too: siblings share their prefix, and no stack is needed.
+    public override string ToString() => _text ??= _parent is null
+        ? _step
+        : string.Concat(_parent.ToString(), _kind == StepKind.Transform ? " → " : "", _step);
 
     private static bool NeedsBrackets(string name) =>
         name.Length == 0 || name.AsSpan().ContainsAny(" .[]→\"'") || char.IsDigit(name[0]);

@@ -17,8 +17,6 @@ internal static class TextSniffing
 
     private static readonly SearchValues<char> HexChars = SearchValues.Create("0123456789abcdefABCDEF");
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>Shortest string considered for base64 (12 characters encode 9 bytes).</summary>
     public const int MinBase64Length = 12;
 
@@ -80,20 +78,28 @@ internal static class TextSniffing
 
     public static byte[]? TryDecodeBase64(string text, bool urlSafe)
     {
-        var normalized = text.TrimEnd('=');
-        if (urlSafe)
+        // Normalise into a pooled buffer (url-safe alphabet, padding) instead of allocating intermediate strings.
+        var trimmed = text.AsSpan().TrimEnd('=');
+        var padded = (trimmed.Length + 3) / 4 * 4;
+        var chars = ArrayPool<char>.Shared.Rent(padded);
+        var bytes = ArrayPool<byte>.Shared.Rent(padded / 4 * 3);
+        try
         {
-            normalized = normalized.Replace('-', '+').Replace('_', '/');
-        }
+            trimmed.CopyTo(chars);
+            if (urlSafe)
+            {
+                chars.AsSpan(0, trimmed.Length).Replace('-', '+');
+                chars.AsSpan(0, trimmed.Length).Replace('_', '/');
+            }
 
-        normalized = (normalized.Length % 4) switch
+            chars.AsSpan(trimmed.Length, padded - trimmed.Length).Fill('=');
+            return Convert.TryFromBase64Chars(chars.AsSpan(0, padded), bytes, out var written) ? bytes.AsSpan(0, written).ToArray() : null;
+        }
+        finally
         {
-            2 => normalized + "==",
-            3 => normalized + "=",
-            _ => normalized,
-        };
-        var bytes = new byte[normalized.Length / 4 * 3];
-        return Convert.TryFromBase64String(normalized, bytes, out var written) ? bytes[..written] : null;
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     public static byte[]? TryDecodeHex(string text)
@@ -116,15 +122,13 @@ internal static class TextSniffing
             return null;
         }
 
-        string text;
-        try
-        {
-            text = StrictUtf8.GetString(bytes);
-        }
-        catch (DecoderFallbackException)
+        // Validate first: a decoder exception per binary value would cost more than all the rest of the request.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
         {
             return null;
         }
+
+        var text = Encoding.UTF8.GetString(bytes);
 
         var printable = 0;
         foreach (var c in text)

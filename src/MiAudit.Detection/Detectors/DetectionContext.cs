@@ -12,6 +12,7 @@ public sealed class DetectionContext
     public const int MaxFindings = 500;
 
     private readonly HashSet<(string Rule, string Value, string Path)> _seen = [];
+    private Leaf[]? _values;
 
     public DetectionContext(Flow flow, DecodedRequest decoded, string site)
     {
@@ -30,7 +31,7 @@ public sealed class DetectionContext
     public List<Finding> Findings { get; } = [];
 
     /// <summary>The leaves detectors read: every decoded value except containers already read through their children.</summary>
-    public IEnumerable<Leaf> Values => Decoded.Leaves.Where(leaf => !leaf.Expanded);
+    public IReadOnlyList<Leaf> Values => _values ??= Decoded.Leaves.Where(leaf => !leaf.Expanded).ToArray();
 
     /// <summary>Names of the query parameters and of form-body fields (top level only).</summary>
     public IReadOnlySet<string> ParameterNames => Decoded.ParameterNames;

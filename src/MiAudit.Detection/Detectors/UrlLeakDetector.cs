@@ -37,7 +37,7 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
                 continue; // the Referer header is judged by referer-url-leak alone
             }
 
-            var reported = new HashSet<string>(StringComparer.Ordinal);
+            HashSet<string>? reported = null;
             var matches = snapshot.Patterns.Find(leaf.Text,
                 (text, m) => m.Tag.Site != context.Site && m.Tag.Time <= completedAt
                     && (m.Tag.Term is null ? Boundaries.Url(text, m.Start, m.End) : Boundaries.Alphanumeric(text, m.Start, m.End)),
@@ -47,7 +47,7 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
                 var snippet = Snippet.Around(leaf.Text, match.Start, match.Length);
                 if (match.Tag.Page is { } page && _visited is not null)
                 {
-                    reported.Add(page.Url);
+                    (reported ??= new HashSet<string>(StringComparer.Ordinal)).Add(page.Url);
                     context.Add(_visited, page.Url, $"{match.Tag.Description} ({page.Evidence} at {page.Time:HH:mm:ss})", leaf.Path, snippet);
                 }
                 else if (match.Tag.Term is { } term && _search is not null)
@@ -56,9 +56,9 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
                 }
             }
 
-            if (_visited is not null)
+            if (_visited is not null && leaf.Text.Contains("http", StringComparison.OrdinalIgnoreCase))
             {
-                DetectPagesOfVisitedSites(context, leaf, snapshot, reported);
+                DetectPagesOfVisitedSites(context, leaf, snapshot, reported ??= new HashSet<string>(StringComparer.Ordinal));
             }
         }
     }

@@ -1,47 +1,49 @@
 namespace MiAudit.Detection.Matching;
 
 /// <summary>
-/// Many tagged patterns, some case-sensitive (base64) and most not, searched in one pass each.
-/// Results keep only matches that pass a boundary check, and drop a match inside a longer match of the same group
-/// (a hash's first 16 digits inside the whole hash, a URL without scheme inside the full URL).
+/// Many tagged patterns searched in one pass: all are folded to lower-case ASCII in one automaton, and the few that
+/// are case-sensitive (base64) are checked against the text when they match. Results keep only matches that pass a
+/// boundary check, and drop a match inside a longer match of the same group (a hash's first 16 digits inside the whole
+/// hash, a URL without scheme inside the full URL).
 /// </summary>
 public sealed class PatternSet<TTag>
 {
-    private readonly AhoCorasick _folded;
-    private readonly AhoCorasick _exact;
-    private readonly (string Text, TTag Tag)[] _foldedPatterns;
-    private readonly (string Text, TTag Tag)[] _exactPatterns;
+    private static readonly List<PatternMatch<TTag>> NoMatches = [];
+
+    private readonly AhoCorasick _automaton;
+    private readonly (string Text, TTag Tag, bool CaseSensitive)[] _patterns;
 
     public PatternSet(IEnumerable<(string Text, TTag Tag, bool CaseSensitive)> patterns)
     {
-        var all = patterns.Where(p => p.Text.Length > 0).ToArray();
-        _foldedPatterns = all.Where(p => !p.CaseSensitive).Select(p => (p.Text, p.Tag)).ToArray();
-        _exactPatterns = all.Where(p => p.CaseSensitive).Select(p => (p.Text, p.Tag)).ToArray();
-        _folded = new AhoCorasick(_foldedPatterns.Select(p => p.Text).ToArray(), ignoreCase: true);
-        _exact = new AhoCorasick(_exactPatterns.Select(p => p.Text).ToArray(), ignoreCase: false);
+        _patterns = patterns.Where(p => p.Text.Length > 0).ToArray();
+        _automaton = new AhoCorasick(_patterns.Select(p => p.Text).ToArray(), ignoreCase: true);
     }
 
-    public int Count => _foldedPatterns.Length + _exactPatterns.Length;
+    public int Count => _patterns.Length;
 
     /// <param name="accept">Decides whether a raw match counts (boundaries, time, site); called for every occurrence.</param>
     /// <param name="group">Matches of one group overlap by design; only the longest of nested ones is kept.</param>
+    /// <returns>The matches; callers must not change the list (the empty one is shared).</returns>
     public List<PatternMatch<TTag>> Find(string text, Func<string, PatternMatch<TTag>, bool> accept, Func<TTag, object> group)
     {
-        var state = new SearchState(text, accept, []);
-        state.Patterns = _foldedPatterns;
-        _folded.Search(text, ref state, Collect);
-        state.Patterns = _exactPatterns;
-        _exact.Search(text, ref state, Collect);
-        return state.Matches.Count <= 1 ? state.Matches : DropNested(state.Matches, group);
+        var state = new SearchState(text, _patterns, accept);
+        _automaton.Search(text, ref state, Collect);
+        return state.Matches is null ? NoMatches : state.Matches.Count == 1 ? state.Matches : DropNested(state.Matches, group);
     }
 
     private static void Collect(ref SearchState state, int pattern, int end)
     {
-        var (text, tag) = state.Patterns[pattern];
-        var match = new PatternMatch<TTag>(end - text.Length, text.Length, tag);
+        var (text, tag, caseSensitive) = state.Patterns[pattern];
+        var start = end - text.Length;
+        if (caseSensitive && !state.Text.AsSpan(start, text.Length).SequenceEqual(text))
+        {
+            return;
+        }
+
+        var match = new PatternMatch<TTag>(start, text.Length, tag);
         if (state.Accept(state.Text, match))
         {
-            state.Matches.Add(match);
+            (state.Matches ??= []).Add(match);
         }
     }
 
@@ -51,7 +53,7 @@ public sealed class PatternSet<TTag>
         foreach (var match in matches.OrderByDescending(m => m.Length))
         {
             var key = group(match.Tag);
-            if (!kept.Any(k => k.Start <= match.Start && k.Start + k.Length >= match.Start + match.Length && Equals(group(k.Tag), key)))
+            if (!kept.Any(k => k.Start <= match.Start && k.End >= match.End && Equals(group(k.Tag), key)))
             {
                 kept.Add(match);
             }
@@ -60,12 +62,12 @@ public sealed class PatternSet<TTag>
         return kept;
     }
 
-    private struct SearchState(string text, Func<string, PatternMatch<TTag>, bool> accept, List<PatternMatch<TTag>> matches)
+    private struct SearchState(string text, (string Text, TTag Tag, bool CaseSensitive)[] patterns, Func<string, PatternMatch<TTag>, bool> accept)
     {
         public readonly string Text = text;
+        public readonly (string Text, TTag Tag, bool CaseSensitive)[] Patterns = patterns;
         public readonly Func<string, PatternMatch<TTag>, bool> Accept = accept;
-        public readonly List<PatternMatch<TTag>> Matches = matches;
-        public (string Text, TTag Tag)[] Patterns = [];
+        public List<PatternMatch<TTag>>? Matches;
     }
 }
 

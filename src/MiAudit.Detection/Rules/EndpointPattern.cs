@@ -57,9 +57,16 @@ public sealed class TextPattern
 
     public override string ToString() => Text;
 
+    // Non-backtracking: linear in the input whatever a rule author writes, so hostile hosts and paths cannot stall it.
     private static TextPattern Regex(string text) =>
-        new(text, new Regex(text[3..], RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)), null, null);
+        new(text, new Regex(text[3..], RuleRegex.Options | RegexOptions.IgnoreCase), null, null);
 
     private static Regex Glob(string text) =>
-        new("^" + System.Text.RegularExpressions.Regex.Escape(text).Replace("\\*", ".*") + "$", RegexOptions.CultureInvariant);
+        new("^" + System.Text.RegularExpressions.Regex.Escape(text).Replace("\\*", ".*") + "$", RuleRegex.Options);
+}
+
+/// <summary>How regular expressions from rule files are compiled.</summary>
+internal static class RuleRegex
+{
+    public const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
 }

@@ -159,7 +159,7 @@ public static class RuleFileReader
         {
             foreach (var text in source.Strings(regexNode, "regex"))
             {
-                patterns.Add(Compile(source, regexNode, () => new Regex(text, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100))));
+                patterns.Add(Compile(source, regexNode, () => new Regex(text, RuleRegex.Options)));
             }
         }
 
@@ -182,7 +182,7 @@ public static class RuleFileReader
         {
             return compile();
         }
-        catch (Exception e) when (e is ArgumentException or FormatException)
+        catch (Exception e) when (e is ArgumentException or FormatException or NotSupportedException)
         {
             throw source.Error(node, e.Message);
         }

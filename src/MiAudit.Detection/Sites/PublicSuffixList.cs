@@ -14,6 +14,10 @@ public sealed class PublicSuffixList
     private readonly HashSet<string> _wildcards = new(StringComparer.Ordinal);
     private readonly HashSet<string> _exceptions = new(StringComparer.Ordinal);
 
+    // Every flow asks for its site, and a session sees a few hundred hosts: remember the answers (bounded).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _cache = new(StringComparer.Ordinal);
+    private const int CacheCapacity = 10_000;
+
     public PublicSuffixList(IEnumerable<string> lines)
     {
         foreach (var raw in lines)
@@ -47,6 +51,21 @@ public sealed class PublicSuffixList
     /// a host that is itself a public suffix is returned as is.
     /// </summary>
     public string RegistrableDomain(string host)
+    {
+        if (_cache.TryGetValue(host, out var cached))
+        {
+            return cached;
+        }
+
+        if (_cache.Count >= CacheCapacity)
+        {
+            _cache.Clear();
+        }
+
+        return _cache[host] = Compute(host);
+    }
+
+    private string Compute(string host)
     {
         var name = host.Trim().TrimEnd('.').Trim('[', ']').ToLowerInvariant();
         if (name.Length == 0 || IPAddress.TryParse(name, out _))

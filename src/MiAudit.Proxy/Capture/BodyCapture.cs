@@ -23,7 +23,8 @@ internal sealed class BodyCapture(int limit)
 
         if (_length + take > _buffer.Length)
         {
-            var size = Math.Min(limit, Math.Max(_length + take, Math.Max(4096, _buffer.Length * 2)));
+            // Most bodies arrive in one piece: size the first buffer to it, and double only when more comes.
+            var size = _buffer.Length == 0 ? take : Math.Min(limit, Math.Max(_length + take, _buffer.Length * 2));
             Array.Resize(ref _buffer, size);
         }
 

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace MiAudit.Proxy.Capture;
 
 /// <summary>
-/// Hands finished flows to the observers on a background loop, so detection and storage never delay a response.
-/// The queue is bounded: when observers fall behind, finishing a flow waits (back-pressure) instead of dropping it.
+/// Hands finished flows to the observers on background loops (one per core), so detection and storage never delay a
+/// response; observers must therefore be thread-safe. The queue is bounded: when observers fall behind, finishing a
+/// flow waits (back-pressure) instead of dropping it.
 /// </summary>
 public sealed class FlowDispatcher : IAsyncDisposable
 {
@@ -14,7 +15,7 @@ public sealed class FlowDispatcher : IAsyncDisposable
     private readonly IReadOnlyList<IFlowObserver> _observers;
     private readonly IRequestObserver[] _requestObservers;
     private readonly ILogger _logger;
-    private readonly Task _loop;
+    private readonly Task[] _loops;
     private long _dispatched;
 
     public FlowDispatcher(IEnumerable<IFlowObserver> observers, int capacity, ILogger<FlowDispatcher> logger)
@@ -22,12 +23,8 @@ public sealed class FlowDispatcher : IAsyncDisposable
         _observers = observers.ToArray();
         _requestObservers = _observers.OfType<IRequestObserver>().ToArray();
         _logger = logger;
-        _queue = Channel.CreateBounded<Flow>(new BoundedChannelOptions(capacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-        });
-        _loop = Task.Run(RunAsync);
+        _queue = Channel.CreateBounded<Flow>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
+        _loops = Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(_ => Task.Run(RunAsync)).ToArray();
     }
 
     /// <summary>Flows handed to every observer so far.</summary>
@@ -97,6 +94,6 @@ public sealed class FlowDispatcher : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _loop;
+        await Task.WhenAll(_loops);
     }
 }

@@ -21,10 +21,19 @@ internal sealed class ProxyRequestHandler(
     TimeProvider clock,
     ILogger<ProxyRequestHandler> logger)
 {
-    private readonly ForwarderRequestConfig _requestConfig = new()
+    // The upstream speaks the client's protocol where the server allows it, as mitmproxy does: an HTTP/2 client gets
+    // HTTP/2 upstream if offered, an HTTP/1.1 client HTTP/1.1 (one connection per exchange, not one shared stream pipe).
+    private readonly ForwarderRequestConfig _http2Config = new()
     {
         ActivityTimeout = options.UpstreamActivityTimeout,
         Version = HttpVersion.Version20,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+    };
+
+    private readonly ForwarderRequestConfig _http11Config = new()
+    {
+        ActivityTimeout = options.UpstreamActivityTimeout,
+        Version = HttpVersion.Version11,
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
@@ -39,7 +48,8 @@ internal sealed class ProxyRequestHandler(
 
         var recorder = new ExchangeRecorder(context, target, options.BodyCaptureLimit, clock.GetUtcNow());
         flows.ObserveRequest(() => recorder.ToFlow(recorder.StartedAt, error: null, answered: false));
-        var error = await forwarder.SendAsync(context, target.DestinationPrefix, upstream, _requestConfig, FaithfulTransformer.Instance);
+        var config = HttpProtocol.IsHttp2(context.Request.Protocol) ? _http2Config : _http11Config;
+        var error = await forwarder.SendAsync(context, target.DestinationPrefix, upstream, config, FaithfulTransformer.Instance);
 
         FlowError? flowError = null;
         var answered = true;

@@ -1,0 +1,48 @@
+using BenchmarkDotNet.Attributes;
+using MiAudit.Detection;
+using MiAudit.Detection.Profiles;
+using MiAudit.Detection.Rules;
+using MiAudit.Flows;
+
+namespace MiAudit.Benchmarks;
+
+/// <summary>Detection on one core: a mixed corpus per operation (report divides by its size for requests/s).</summary>
+[MemoryDiagnoser]
+public class DetectionBenchmarks
+{
+    private DetectionEngine _engine = null!;
+    private IReadOnlyList<Flow> _corpus = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var profile = DeviceProfile.Parse($"identifiers:\n  android_id: {Corpus.AndroidId}\n  imei: \"861234567890125\"\n  advertising_id: 38400000-8cf0-11bd-b23e-10b96e40000d\n  mac: a4:50:46:12:34:56\nattributes:\n  model: Redmi Note 8 Pro\n", "bench.yaml");
+        _engine = new DetectionEngine(RuleSet.BuiltIn(), profile);
+        _engine.ObserveRequest(Corpus.Navigation);
+        for (var i = 0; i < 200; i++)
+        {
+            _engine.ObserveRequest(Corpus.Navigation with { Path = $"/politics/article-{i}" });
+        }
+
+        _corpus = Corpus.Mixed();
+    }
+
+    /// <summary>All requests of the corpus, once each.</summary>
+    [Benchmark(OperationsPerInvoke = 9)]
+    public int MixedCorpus()
+    {
+        var findings = 0;
+        foreach (var flow in _corpus)
+        {
+            findings += _engine.Analyze(flow).Findings.Count;
+        }
+
+        return findings;
+    }
+
+    [Benchmark]
+    public int OrdinaryAssetRequest() => _engine.Analyze(_corpus[0]).Findings.Count;
+
+    [Benchmark]
+    public int AndroidGzipBatch() => _engine.Analyze(_corpus[7]).Findings.Count;
+}

@@ -1,0 +1,17 @@
+using BenchmarkDotNet.Running;
+using MiAudit.Benchmarks;
+
+// dotnet run -c Release --project tests/MiAudit.Benchmarks -- detection     BenchmarkDotNet, detection on one core
+// dotnet run -c Release --project tests/MiAudit.Benchmarks -- export        export of 1,000,000 findings: time and peak memory
+return args.FirstOrDefault() switch
+{
+    "export" => await ExportBenchmark.RunAsync(args.Skip(1).ToArray()),
+    "quick" => QuickDetection.Run(),
+    _ => Run(args),
+};
+
+static int Run(string[] args)
+{
+    BenchmarkSwitcher.FromTypes([typeof(DetectionBenchmarks)]).Run(args.Where(a => a != "detection").ToArray());
+    return 0;
+}

@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace MiAudit.Benchmarks;
+
+/// <summary>A fast single-core estimate of detection throughput, for quick checks while tuning (BenchmarkDotNet is the reference).</summary>
+public static class QuickDetection
+{
+    public static int Run()
+    {
+        var benchmark = new DetectionBenchmarks();
+        benchmark.Setup();
+        for (var i = 0; i < 20_000; i++)
+        {
+            benchmark.MixedCorpus();
+        }
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        const int rounds = 50_000;
+        for (var i = 0; i < rounds; i++)
+        {
+            benchmark.MixedCorpus();
+        }
+
+        clock.Stop();
+        var requests = rounds * 9.0;
+        Console.WriteLine($"{requests / clock.Elapsed.TotalSeconds:N0} requests/s on one thread; {(GC.GetTotalAllocatedBytes(precise: true) - before) / requests:N0} bytes allocated per request");
+        return 0;
+    }
+}
