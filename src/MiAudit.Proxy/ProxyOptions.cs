@@ -51,4 +51,7 @@ public sealed class ProxyOptions
 
     /// <summary>How many finished flows may wait for observers before new ones wait (back-pressure).</summary>
     public int FlowQueueCapacity { get; set; } = 2048;
+
+    /// <summary>How many captured body bytes those waiting flows may hold together.</summary>
+    public long FlowQueueBodyBytes { get; set; } = 128L * 1024 * 1024;
 }

@@ -55,7 +55,7 @@ public sealed class ProxyServer : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddHttpForwarder();
 
-        var flows = new FlowDispatcher(observers, options.FlowQueueCapacity, loggerFactory.CreateLogger<FlowDispatcher>());
+        var flows = new FlowDispatcher(observers, options.FlowQueueCapacity, options.FlowQueueBodyBytes, loggerFactory.CreateLogger<FlowDispatcher>());
         var connector = new UpstreamConnector(options.HostMap, options.UpstreamConnectTimeout);
         var leafFactory = new LeafCertificateFactory(authority, clock);
         var certificates = new LeafCertificateCache(leafFactory, authority.Certificate, options.LeafCacheCapacity);

@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
 {
     "export" => await ExportBenchmark.RunAsync(args.Skip(1).ToArray()),
     "quick" => QuickDetection.Run(),
+    "writer" => WriterBenchmark.Run(),
     _ => Run(args),
 };
 

@@ -24,8 +24,15 @@ public sealed class AuditPipeline(DetectionEngine? engine, FlowWriter? writer, S
         var flagged = analysis.IsFlagged(policy.FlagThreshold);
         if (writer is not null && (flagged || policy.StoreAll))
         {
-            var record = new FlowRecord(redactor.Apply(flow), analysis.Findings, analysis.LimitsReached, KeepBodies: flagged || policy.UnflaggedBodies);
-            await writer.WriteAsync(record, cancellationToken);
+            var keepBodies = flagged || policy.UnflaggedBodies;
+            var stored = keepBodies ? flow : WithoutBodies(flow); // let go of bodies nobody will read, before queueing
+            await writer.WriteAsync(new FlowRecord(redactor.Apply(stored), analysis.Findings, analysis.LimitsReached, keepBodies), cancellationToken);
         }
     }
+
+    private static Flow WithoutBodies(Flow flow) => flow with
+    {
+        RequestBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, flow.RequestBody.WireLength),
+        ResponseBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, flow.ResponseBody.WireLength),
+    };
 }

@@ -23,7 +23,7 @@ public sealed class LiveView : IAsyncDisposable
     private readonly bool _mask;
     private readonly Severity _threshold;
     private readonly bool _everyFlow;
-    private readonly Channel<(Flow Flow, Finding? Finding)> _pending = Channel.CreateBounded<(Flow, Finding?)>(2 * LinesPerSecond);
+    private readonly Channel<Line> _pending = Channel.CreateBounded<Line>(2 * LinesPerSecond);
     private readonly Dictionary<string, long> _flaggedByCategory = new(StringComparer.Ordinal);
     private readonly Lock _countsLock = new();
     private readonly CancellationTokenSource _stop = new(); // not disposed: the loop may still observe it at exit
@@ -92,7 +92,9 @@ public sealed class LiveView : IAsyncDisposable
 
     private void Queue(Flow flow, Finding? finding)
     {
-        if (!_pending.Writer.TryWrite((flow, finding)))
+        // Only what the line shows is kept: a queued flow would hold its captured bodies.
+        var line = new Line(flow.StartedAt, flow.Method, flow.Host, flow.Url, flow.StatusCode, flow.Error?.Kind, finding);
+        if (!_pending.Writer.TryWrite(line))
         {
             Interlocked.Increment(ref _notShown);
         }
@@ -131,7 +133,7 @@ public sealed class LiveView : IAsyncDisposable
             var written = 0;
             while (written < budget && _pending.Reader.TryRead(out var item))
             {
-                _output.WriteLine(item.Finding is null ? FlowLine(item.Flow) : FindingLine(item.Flow, item.Finding));
+                _output.WriteLine(item.Finding is null ? FlowLine(item) : FindingLine(item, item.Finding));
                 written++;
             }
 
@@ -148,16 +150,16 @@ public sealed class LiveView : IAsyncDisposable
         }
     }
 
-    private string FindingLine(Flow flow, Finding finding)
+    private string FindingLine(Line flow, Finding finding)
     {
         var value = Clip(ValueMasking.Apply(finding.Category, finding.Value, _mask), 80);
         var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{_sessionLabel}] {finding.Severity.ToName().ToUpperInvariant(),-8} {flow.Host} {finding.RuleId}: {value}  at {finding.LeafPath}";
         return _colour ? $"{Colour(finding.Severity)}{line}\u001b[0m" : line;
     }
 
-    private string FlowLine(Flow flow)
+    private string FlowLine(Line flow)
     {
-        var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{_sessionLabel}] {flow.Method} {Clip(flow.Url, 120)} → {flow.StatusCode?.ToString() ?? "-"}{(flow.Error is null ? "" : $" ({flow.Error.Kind})")}";
+        var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{_sessionLabel}] {flow.Method} {Clip(flow.Url, 120)} → {flow.StatusCode?.ToString() ?? "-"}{(flow.ErrorKind is null ? "" : $" ({flow.ErrorKind})")}";
         return _colour ? $"\u001b[2m{line}\u001b[0m" : line;
     }
 
@@ -180,6 +182,8 @@ public sealed class LiveView : IAsyncDisposable
     };
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    private sealed record Line(DateTimeOffset StartedAt, string Method, string Host, string Url, int? StatusCode, string? ErrorKind, Finding? Finding);
 
     /// <summary>Writes what is still queued and stops the loop.</summary>
     public async ValueTask DisposeAsync()

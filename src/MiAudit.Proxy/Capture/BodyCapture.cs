@@ -6,7 +6,8 @@ namespace MiAudit.Proxy.Capture;
 /// Keeps the first bytes of a body as it streams past, up to a limit, and counts all of them.
 /// Bodies are never buffered whole: a 1 GiB download costs at most the limit.
 /// </summary>
-internal sealed class BodyCapture(int limit)
+/// <param name="expectedLength">The Content-Length, when one is known by the first write: the buffer is then allocated once.</param>
+internal sealed class BodyCapture(int limit, Func<long?> expectedLength)
 {
     private byte[] _buffer = [];
     private int _length;
@@ -23,8 +24,11 @@ internal sealed class BodyCapture(int limit)
 
         if (_length + take > _buffer.Length)
         {
-            // Most bodies arrive in one piece: size the first buffer to it, and double only when more comes.
-            var size = _buffer.Length == 0 ? take : Math.Min(limit, Math.Max(_length + take, _buffer.Length * 2));
+            // Size the first buffer to the announced length, else to the first chunk (most bodies arrive in one piece);
+            // double only when more comes, so large bodies cost one allocation or a few, never one per chunk.
+            var size = _buffer.Length == 0
+                ? (int)Math.Clamp(expectedLength() ?? take, take, limit)
+                : Math.Min(limit, Math.Max(_length + take, _buffer.Length * 2));
             Array.Resize(ref _buffer, size);
         }
 

@@ -18,8 +18,11 @@ public sealed class FlowDispatcher : IAsyncDisposable
     private readonly Task[] _loops;
     private long _dispatched;
 
-    public FlowDispatcher(IEnumerable<IFlowObserver> observers, int capacity, ILogger<FlowDispatcher> logger)
+    private readonly BodyMemoryBudget _memory;
+
+    public FlowDispatcher(IEnumerable<IFlowObserver> observers, int capacity, long bodyBytes, ILogger<FlowDispatcher> logger)
     {
+        _memory = new BodyMemoryBudget(bodyBytes);
         _observers = observers.ToArray();
         _requestObservers = _observers.OfType<IRequestObserver>().ToArray();
         _logger = logger;
@@ -61,6 +64,7 @@ public sealed class FlowDispatcher : IAsyncDisposable
 
         try
         {
+            await _memory.AcquireAsync(BodyMemoryBudget.SizeOf(flow));
             await _queue.Writer.WriteAsync(flow);
         }
         catch (ChannelClosedException)
@@ -86,6 +90,7 @@ public sealed class FlowDispatcher : IAsyncDisposable
                 }
             }
 
+            _memory.Release(BodyMemoryBudget.SizeOf(flow));
             Interlocked.Increment(ref _dispatched);
         }
     }

@@ -21,8 +21,8 @@ internal sealed class ExchangeRecorder
         _context = context;
         _target = target;
         StartedAt = startedAt;
-        _requestBody = new BodyCapture(captureLimit);
-        _responseBody = new BodyCapture(captureLimit);
+        _requestBody = new BodyCapture(captureLimit, () => context.Request.ContentLength);
+        _responseBody = new BodyCapture(captureLimit, () => context.Response.ContentLength);
         context.Request.Body = new CapturingReadStream(context.Request.Body, _requestBody);
         context.Response.Body = new CapturingWriteStream(context.Response.Body, _responseBody);
         context.Features.Set(this);

@@ -1,111 +1,92 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using MiAudit.Detection.Findings;
 using MiAudit.Flows;
 
 namespace MiAudit.Storage.Writing;
 
-/// <summary>Prepared INSERTs for flows and findings on one connection, reused across a batch.</summary>
+/// <summary>
+/// Prepared INSERTs for flows and findings on one connection, reused across batches. Parameters are bound by position
+/// on the raw SQLite statements: Microsoft.Data.Sqlite looks every parameter up by name on every execution, which
+/// capped the writer below what the proxy produces under load.
+/// </summary>
 internal sealed class FlowInserter : IDisposable
 {
     private readonly SqliteConnection _connection;
-    private readonly SqliteCommand _insertFlow;
-    private readonly SqliteCommand _insertFinding;
-    private readonly SqliteCommand _deleteFindings;
+    private readonly sqlite3_stmt _insertFlow;
+    private readonly sqlite3_stmt _insertFinding;
+    private readonly sqlite3_stmt _deleteFindings;
 
     public FlowInserter(SqliteConnection connection)
     {
         _connection = connection;
-        _insertFlow = connection.CreateCommand();
-        _insertFlow.CommandText = """
+        _insertFlow = Prepare("""
             INSERT INTO flows (uid, session_id, started_at, completed_at, client_address, client_port, transport, http_version,
                 upstream_http_version, method, scheme, host, port, path, query, status, request_headers, request_body,
                 request_body_size, request_body_truncated, response_headers, response_body, response_body_size,
                 response_body_truncated, tls_server_name, tls_alpn, tls_version, error_kind, error_message, decode_limits, max_severity)
-            VALUES ($uid, $session, $started, $completed, $client, $client_port, $transport, $http_version, $upstream_version,
-                $method, $scheme, $host, $port, $path, $query, $status, $request_headers, $request_body, $request_body_size,
-                $request_body_truncated, $response_headers, $response_body, $response_body_size, $response_body_truncated,
-                $tls_server_name, $tls_alpn, $tls_version, $error_kind, $error_message, $decode_limits, $max_severity)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
+                ?25, ?26, ?27, ?28, ?29, ?30, ?31)
             ON CONFLICT(uid) DO NOTHING
             RETURNING id;
-            """;
-        foreach (var name in new[]
-        {
-            "$uid", "$session", "$started", "$completed", "$client", "$client_port", "$transport", "$http_version", "$upstream_version",
-            "$method", "$scheme", "$host", "$port", "$path", "$query", "$status", "$request_headers", "$request_body",
-            "$request_body_size", "$request_body_truncated", "$response_headers", "$response_body", "$response_body_size",
-            "$response_body_truncated", "$tls_server_name", "$tls_alpn", "$tls_version", "$error_kind", "$error_message",
-            "$decode_limits", "$max_severity",
-        })
-        {
-            _insertFlow.Parameters.Add(new SqliteParameter(name, null));
-        }
-
-        _insertFinding = connection.CreateCommand();
-        _insertFinding.CommandText = """
+            """);
+        _insertFinding = Prepare("""
             INSERT INTO findings (flow_id, rule_id, title, severity, category, value, matched_as, leaf_path, transforms, snippet, rule_set_hash)
-            VALUES ($flow, $rule, $title, $severity, $category, $value, $matched_as, $leaf_path, $transforms, $snippet, $hash);
-            """;
-        foreach (var name in new[] { "$flow", "$rule", "$title", "$severity", "$category", "$value", "$matched_as", "$leaf_path", "$transforms", "$snippet", "$hash" })
-        {
-            _insertFinding.Parameters.Add(new SqliteParameter(name, null));
-        }
-
-        _deleteFindings = connection.CreateCommand();
-        _deleteFindings.CommandText = "DELETE FROM findings WHERE flow_id = $flow;";
-        _deleteFindings.Parameters.Add(new SqliteParameter("$flow", null));
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11);
+            """);
+        _deleteFindings = Prepare("DELETE FROM findings WHERE flow_id = ?1;");
     }
 
-    public SqliteTransaction BeginTransaction()
-    {
-        var transaction = _connection.BeginTransaction();
-        _insertFlow.Transaction = transaction;
-        _insertFinding.Transaction = transaction;
-        _deleteFindings.Transaction = transaction;
-        return transaction;
-    }
+    public SqliteTransaction BeginTransaction() => _connection.BeginTransaction();
 
     /// <summary>Inserts the flow and its findings; returns the flow's row id, or null when that flow is already stored.</summary>
     public long? Insert(long sessionId, FlowRecord record, string ruleSetHash)
     {
         var flow = record.Flow;
-        var p = _insertFlow.Parameters;
-        p["$uid"].Value = flow.Id.ToString();
-        p["$session"].Value = sessionId;
-        p["$started"].Value = Timestamps.Format(flow.StartedAt);
-        p["$completed"].Value = Timestamps.Format(flow.CompletedAt);
-        p["$client"].Value = flow.ClientAddress;
-        p["$client_port"].Value = flow.ClientPort;
-        p["$transport"].Value = flow.Transport.ToString();
-        p["$http_version"].Value = flow.HttpVersion;
-        p["$upstream_version"].Value = (object?)flow.UpstreamHttpVersion ?? DBNull.Value;
-        p["$method"].Value = flow.Method;
-        p["$scheme"].Value = flow.Scheme;
-        p["$host"].Value = flow.Host;
-        p["$port"].Value = flow.Port;
-        p["$path"].Value = flow.Path;
-        p["$query"].Value = flow.Query;
-        p["$status"].Value = (object?)flow.StatusCode ?? DBNull.Value;
-        p["$request_headers"].Value = HeaderJson.Serialize(flow.RequestHeaders);
-        p["$request_body"].Value = record.KeepBodies && !flow.RequestBody.Bytes.IsEmpty ? flow.RequestBody.Bytes.ToArray() : DBNull.Value;
-        p["$request_body_size"].Value = flow.RequestBody.WireLength;
-        p["$request_body_truncated"].Value = record.KeepBodies ? flow.RequestBody.Truncated : flow.RequestBody.WireLength > 0;
-        p["$response_headers"].Value = HeaderJson.Serialize(flow.ResponseHeaders);
-        p["$response_body"].Value = record.KeepBodies && !flow.ResponseBody.Bytes.IsEmpty ? flow.ResponseBody.Bytes.ToArray() : DBNull.Value;
-        p["$response_body_size"].Value = flow.ResponseBody.WireLength;
-        p["$response_body_truncated"].Value = record.KeepBodies ? flow.ResponseBody.Truncated : flow.ResponseBody.WireLength > 0;
-        p["$tls_server_name"].Value = (object?)flow.ClientTls?.ServerName ?? DBNull.Value;
-        p["$tls_alpn"].Value = (object?)flow.ClientTls?.ApplicationProtocol ?? DBNull.Value;
-        p["$tls_version"].Value = (object?)flow.ClientTls?.Protocol ?? DBNull.Value;
-        p["$error_kind"].Value = (object?)flow.Error?.Kind ?? DBNull.Value;
-        p["$error_message"].Value = (object?)flow.Error?.Message ?? DBNull.Value;
-        p["$decode_limits"].Value = record.DecodeLimits.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(record.DecodeLimits);
-        p["$max_severity"].Value = record.Findings.Count == 0 ? DBNull.Value : (int)record.Findings.Max(f => f.Severity);
-        if (_insertFlow.ExecuteScalar() is not long flowId)
+        var s = _insertFlow;
+        raw.sqlite3_reset(s);
+        Text(s, 1, flow.Id.ToString());
+        raw.sqlite3_bind_int64(s, 2, sessionId);
+        Text(s, 3, Timestamps.Format(flow.StartedAt));
+        Text(s, 4, Timestamps.Format(flow.CompletedAt));
+        Text(s, 5, flow.ClientAddress);
+        raw.sqlite3_bind_int64(s, 6, flow.ClientPort);
+        Text(s, 7, flow.Transport.ToString());
+        Text(s, 8, flow.HttpVersion);
+        Text(s, 9, flow.UpstreamHttpVersion);
+        Text(s, 10, flow.Method);
+        Text(s, 11, flow.Scheme);
+        Text(s, 12, flow.Host);
+        raw.sqlite3_bind_int64(s, 13, flow.Port);
+        Text(s, 14, flow.Path);
+        Text(s, 15, flow.Query);
+        Integer(s, 16, flow.StatusCode);
+        Text(s, 17, HeaderJson.Serialize(flow.RequestHeaders));
+        Body(s, 18, record.KeepBodies ? flow.RequestBody.Bytes : default);
+        raw.sqlite3_bind_int64(s, 19, flow.RequestBody.WireLength);
+        raw.sqlite3_bind_int(s, 20, (record.KeepBodies ? flow.RequestBody.Truncated : flow.RequestBody.WireLength > 0) ? 1 : 0);
+        Text(s, 21, HeaderJson.Serialize(flow.ResponseHeaders));
+        Body(s, 22, record.KeepBodies ? flow.ResponseBody.Bytes : default);
+        raw.sqlite3_bind_int64(s, 23, flow.ResponseBody.WireLength);
+        raw.sqlite3_bind_int(s, 24, (record.KeepBodies ? flow.ResponseBody.Truncated : flow.ResponseBody.WireLength > 0) ? 1 : 0);
+        Text(s, 25, flow.ClientTls?.ServerName);
+        Text(s, 26, flow.ClientTls?.ApplicationProtocol);
+        Text(s, 27, flow.ClientTls?.Protocol);
+        Text(s, 28, flow.Error?.Kind);
+        Text(s, 29, flow.Error?.Message);
+        Text(s, 30, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits));
+        Integer(s, 31, record.Findings.Count == 0 ? null : (int)record.Findings.Max(f => f.Severity));
+
+        var step = raw.sqlite3_step(s);
+        if (step == raw.SQLITE_DONE)
         {
-            return null;
+            return null; // the uid is already stored
         }
 
+        Check(step, raw.SQLITE_ROW);
+        var flowId = raw.sqlite3_column_int64(s, 0);
+        raw.sqlite3_reset(s);
         InsertFindings(flowId, record.Findings, ruleSetHash);
         return flowId;
     }
@@ -113,28 +94,85 @@ internal sealed class FlowInserter : IDisposable
     /// <summary>Replaces a stored flow's findings (after a rescan with other rules).</summary>
     public void ReplaceFindings(long flowId, IReadOnlyList<Finding> findings, string ruleSetHash)
     {
-        _deleteFindings.Parameters["$flow"].Value = flowId;
-        _deleteFindings.ExecuteNonQuery();
+        raw.sqlite3_reset(_deleteFindings);
+        raw.sqlite3_bind_int64(_deleteFindings, 1, flowId);
+        Check(raw.sqlite3_step(_deleteFindings), raw.SQLITE_DONE);
         InsertFindings(flowId, findings, ruleSetHash);
     }
 
     private void InsertFindings(long flowId, IReadOnlyList<Finding> findings, string ruleSetHash)
     {
-        var p = _insertFinding.Parameters;
+        var s = _insertFinding;
         foreach (var finding in findings)
         {
-            p["$flow"].Value = flowId;
-            p["$rule"].Value = finding.RuleId;
-            p["$title"].Value = finding.Title;
-            p["$severity"].Value = (int)finding.Severity;
-            p["$category"].Value = finding.Category;
-            p["$value"].Value = finding.Value;
-            p["$matched_as"].Value = finding.MatchedAs;
-            p["$leaf_path"].Value = finding.LeafPath;
-            p["$transforms"].Value = JsonSerializer.Serialize(finding.Transforms);
-            p["$snippet"].Value = finding.Snippet;
-            p["$hash"].Value = ruleSetHash;
-            _insertFinding.ExecuteNonQuery();
+            raw.sqlite3_reset(s);
+            raw.sqlite3_bind_int64(s, 1, flowId);
+            Text(s, 2, finding.RuleId);
+            Text(s, 3, finding.Title);
+            raw.sqlite3_bind_int(s, 4, (int)finding.Severity);
+            Text(s, 5, finding.Category);
+            Text(s, 6, finding.Value);
+            Text(s, 7, finding.MatchedAs);
+            Text(s, 8, finding.LeafPath);
+            Text(s, 9, JsonSerializer.Serialize(finding.Transforms));
+            Text(s, 10, finding.Snippet);
+            Text(s, 11, ruleSetHash);
+            Check(raw.sqlite3_step(s), raw.SQLITE_DONE);
+        }
+    }
+
+    private sqlite3_stmt Prepare(string sql)
+    {
+        var result = raw.sqlite3_prepare_v2(_connection.Handle, sql, out var statement);
+        if (result != raw.SQLITE_OK)
+        {
+            throw new SqliteException($"preparing a statement failed: {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}", result);
+        }
+
+        return statement;
+    }
+
+    private void Check(int result, int expected)
+    {
+        if (result != expected)
+        {
+            throw new SqliteException($"SQLite error {result}: {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}", result);
+        }
+    }
+
+    private static void Text(sqlite3_stmt statement, int index, string? value)
+    {
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(statement, index);
+        }
+        else
+        {
+            raw.sqlite3_bind_text(statement, index, value);
+        }
+    }
+
+    private static void Integer(sqlite3_stmt statement, int index, int? value)
+    {
+        if (value is { } number)
+        {
+            raw.sqlite3_bind_int64(statement, index, number);
+        }
+        else
+        {
+            raw.sqlite3_bind_null(statement, index);
+        }
+    }
+
+    private static void Body(sqlite3_stmt statement, int index, ReadOnlyMemory<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            raw.sqlite3_bind_null(statement, index);
+        }
+        else
+        {
+            raw.sqlite3_bind_blob(statement, index, body.Span);
         }
     }
 
@@ -149,8 +187,30 @@ internal sealed class FlowInserter : IDisposable
 /// <summary>Headers are stored as a JSON array of [name, value] pairs: order and repeats survive.</summary>
 public static class HeaderJson
 {
-    public static string Serialize(IReadOnlyList<HeaderField> headers) =>
-        JsonSerializer.Serialize(headers.Select(h => new[] { h.Name, h.Value }));
+    [ThreadStatic]
+    private static System.Buffers.ArrayBufferWriter<byte>? _buffer;
+
+    public static string Serialize(IReadOnlyList<HeaderField> headers)
+    {
+        // Written by hand into a per-thread buffer: the writer serialises two header lists per flow, thousands a second.
+        var buffer = _buffer ??= new System.Buffers.ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var header in headers)
+            {
+                json.WriteStartArray();
+                json.WriteStringValue(header.Name);
+                json.WriteStringValue(header.Value);
+                json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     public static IReadOnlyList<HeaderField> Deserialize(string json) =>
         JsonSerializer.Deserialize<string[][]>(json)!.Select(pair => new HeaderField(pair[0], pair[1])).ToArray();

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using MiAudit.Flows;
 
 namespace MiAudit.Storage.Writing;
 
@@ -19,6 +20,7 @@ public sealed class FlowWriter : IAsyncDisposable
     private readonly string _ruleSetHash;
     private readonly ILogger _logger;
     private readonly Channel<FlowRecord> _queue;
+    private readonly BodyMemoryBudget _memory = new(128L * 1024 * 1024);
     private readonly Task _loop;
     private long _written;
     private long _failed;
@@ -42,8 +44,12 @@ public sealed class FlowWriter : IAsyncDisposable
     /// <summary>Queued, not yet committed.</summary>
     public int Pending => _queue.Reader.Count;
 
-    /// <summary>Queues a flow; waits while the queue is full.</summary>
-    public ValueTask WriteAsync(FlowRecord record, CancellationToken cancellationToken = default) => _queue.Writer.WriteAsync(record, cancellationToken);
+    /// <summary>Queues a flow; waits while the queue is full (by count, or by the body bytes it holds).</summary>
+    public async ValueTask WriteAsync(FlowRecord record, CancellationToken cancellationToken = default)
+    {
+        await _memory.AcquireAsync(BodyMemoryBudget.SizeOf(record.Flow));
+        await _queue.Writer.WriteAsync(record, cancellationToken);
+    }
 
     private async Task RunAsync()
     {
@@ -57,6 +63,11 @@ public sealed class FlowWriter : IAsyncDisposable
             }
 
             await CommitWithRetriesAsync(inserter, batch);
+            foreach (var record in batch)
+            {
+                _memory.Release(BodyMemoryBudget.SizeOf(record.Flow));
+            }
+
             batch.Clear();
         }
     }
