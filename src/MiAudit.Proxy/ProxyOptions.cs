@@ -10,6 +10,15 @@ public sealed class ProxyOptions
     /// <summary>Where to listen. Default 0.0.0.0:8080 so a phone on the same Wi-Fi can reach it.</summary>
     public IPEndPoint ListenEndPoint { get; set; } = new(IPAddress.Any, 8080);
 
+    /// <summary>Networks whose clients may use the proxy; empty means private addresses only.</summary>
+    public IList<IPNetwork> AllowedClients { get; } = [];
+
+    /// <summary><c>user:password</c> for HTTP Basic proxy authentication, or null for none.</summary>
+    public string? ProxyAuthentication { get; set; }
+
+    /// <summary>Allow upstream connections to this machine (loopback, its own addresses): off by default.</summary>
+    public bool AllowLoopbackUpstream { get; set; }
+
     /// <summary>Hosts whose TLS is relayed untouched; <c>*.example.com</c> style wildcards allowed.</summary>
     public IList<string> PassthroughHosts { get; } = [];
 

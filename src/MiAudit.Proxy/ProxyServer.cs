@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MiAudit.Flows;
+using MiAudit.Proxy.Access;
 using MiAudit.Proxy.Capture;
 using MiAudit.Proxy.Connect;
 using MiAudit.Proxy.Forwarding;
@@ -56,29 +57,34 @@ public sealed class ProxyServer : IAsyncDisposable
         builder.Services.AddHttpForwarder();
 
         var flows = new FlowDispatcher(observers, options.FlowQueueCapacity, options.FlowQueueBodyBytes, loggerFactory.CreateLogger<FlowDispatcher>());
-        var connector = new UpstreamConnector(options.HostMap, options.UpstreamConnectTimeout);
+        var ownAddresses = options.ListenEndPoint.Address.Equals(IPAddress.Any) || options.ListenEndPoint.Address.Equals(IPAddress.IPv6Any)
+            ? null // every interface: the policy looks them up
+            : new[] { options.ListenEndPoint.Address };
+        var connector = new UpstreamConnector(options.HostMap, options.UpstreamConnectTimeout, new UpstreamAddressPolicy(options.AllowLoopbackUpstream, ownAddresses));
+        var authentication = options.ProxyAuthentication is { } credentials ? new ProxyAuthentication(credentials) : null;
+        var access = new ClientAccessMiddleware(new ClientAccessPolicy(options.AllowedClients), clock, loggerFactory.CreateLogger<ClientAccessMiddleware>());
         var leafFactory = new LeafCertificateFactory(authority, clock);
         var certificates = new LeafCertificateCache(leafFactory, authority.Certificate, options.LeafCacheCapacity);
         var passthrough = new PassthroughPolicy(options.PassthroughHosts, options.AutoPassthroughAfterFailures);
-        var connect = new ConnectMiddleware(options, new TlsInterceptor(certificates, options.EnableHttp2), passthrough,
+        var connect = new ConnectMiddleware(options, authentication, new TlsInterceptor(certificates, options.EnableHttp2), passthrough,
             new TcpRelay(connector), flows, clock, loggerFactory.CreateLogger<ConnectMiddleware>());
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.AllowHostHeaderOverride = true; // absolute-form targets win over a disagreeing Host header
-            kestrel.Limits.MaxRequestBodySize = null; // a proxy forwards uploads of any size
-            kestrel.Limits.MinRequestBodyDataRate = null; // phones on bad Wi-Fi upload slowly; upstream has its own timeout
-            kestrel.Limits.MinResponseDataRate = null;
+            ProxyLimits.Apply(kestrel.Limits);
             kestrel.Listen(options.ListenEndPoint, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(next => connection => access.OnConnectionAsync(connection, next));
                 listen.Use(next => connection => connect.OnConnectionAsync(connection, next));
             });
         });
 
         var app = builder.Build();
         var handler = new ProxyRequestHandler(
+            authentication,
             app.Services.GetRequiredService<IHttpForwarder>(),
             UpstreamClientFactory.Create(connector, new UpstreamCertificateValidator(options.UpstreamTrustedCas, options.InsecureUpstream)),
             flows,

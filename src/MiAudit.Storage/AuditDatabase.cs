@@ -26,7 +26,7 @@ public static class AuditDatabase
             DataSource = path,
             Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
-            DefaultTimeout = 30,
+            DefaultTimeout = 5, // seconds to wait for a lock held by another process before saying so
         }.ToString());
         try
         {

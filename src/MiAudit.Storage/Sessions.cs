@@ -84,7 +84,13 @@ public sealed class SessionStore(SqliteConnection connection)
 /// <summary>Timestamps are stored as ISO 8601 UTC text: sortable, and readable in the sqlite3 shell.</summary>
 public static class Timestamps
 {
-    public static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    public static string Format(DateTimeOffset time) => time.UtcDateTime.ToString(StoredFormat, CultureInfo.InvariantCulture);
 
-    public static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+    private const string StoredFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
+    /// <summary>Parses what <see cref="Format"/> wrote (fast path), or any ISO 8601 time.</summary>
+    public static DateTimeOffset Parse(string text) =>
+        DateTimeOffset.TryParseExact(text, StoredFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var exact)
+            ? exact
+            : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 }

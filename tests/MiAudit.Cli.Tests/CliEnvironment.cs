@@ -35,7 +35,7 @@ public sealed class CliEnvironment : IAsyncLifetime
         Directory.CreateDirectory(workDirectory);
         var process = MiAuditProcess.Start(workDirectory,
         [
-            "run", "--listen", "127.0.0.1:0",
+            "run", "--listen", "127.0.0.1:0", "--allow-loopback-upstream",
             "--map-host", $"{TlsOrigin.HostName}=127.0.0.1",
             "--map-host", $"{NewsHost}=127.0.0.1",
             "--map-host", $"{TrackerHost}=127.0.0.1",

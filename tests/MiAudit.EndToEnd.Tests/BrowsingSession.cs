@@ -61,7 +61,7 @@ public sealed class BrowsingSession : IAsyncLifetime
         // Every name goes to the one loopback origin: nothing can leave the machine, whatever the page asks for.
         _proxy = MiAuditProcess.Start(Work.Path,
         [
-            "run", "--listen", "127.0.0.1:0", "--map-host", $"*=127.0.0.1:{_origin.Origin.HttpsPort}",
+            "run", "--listen", "127.0.0.1:0", "--allow-loopback-upstream", "--map-host", $"*=127.0.0.1:{_origin.Origin.HttpsPort}",
             "--upstream-ca", Work.File("origin-ca.pem"), "--store", "all", "--session-label", SessionLabel,
             "--device-profile", Work.File("phone.yaml"), "--certs-dir", Work.File("certs"),
         ]);

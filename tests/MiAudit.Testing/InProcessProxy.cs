@@ -38,7 +38,8 @@ public sealed class InProcessProxy : IAsyncDisposable
     {
         var certs = new TemporaryDirectory("miaudit-certs");
         var authority = CertificateAuthority.LoadOrCreate(certs.Path);
-        var options = new ProxyOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
+        // Test origins live on loopback, which the proxy refuses by default.
+        var options = new ProxyOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0), AllowLoopbackUpstream = true };
         options.HostMap.Add(TlsOrigin.HostName, IPAddress.Loopback);
         options.HostMap.Add("*." + TlsOrigin.HostName, IPAddress.Loopback);
         configure?.Invoke(options);

@@ -83,7 +83,7 @@ printf 'identifiers:\n  android_id: 3f8a6b2c1d4e5f60\nattributes:\n  model: Redm
 start_miaudit() { # name, port, extra args...
   local name=$1 port=$2; shift 2
   mkdir -p "$work/$name"
-  (cd "$work/$name" && exec dotnet "$miaudit" run --listen "127.0.0.1:$port" --upstream-ca "$work/origin.pem" -q "$@" >"$work/$name.log" 2>&1) &
+  (cd "$work/$name" && exec dotnet "$miaudit" run --listen "127.0.0.1:$port" --allow-loopback-upstream --upstream-ca "$work/origin.pem" -q "$@" >"$work/$name.log" 2>&1) &
   pids+=($!)
   for _ in $(seq 1 100); do grep -q "Listening on" "$work/$name.log" 2>/dev/null && return; sleep 0.1; done
   echo "MiAudit ($name) did not start:" >&2; cat "$work/$name.log" >&2; exit 1

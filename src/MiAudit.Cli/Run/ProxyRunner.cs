@@ -37,18 +37,24 @@ public static class ProxyRunner
         }
 
         long sessionId;
+        FlowWriter writer;
         var ruleSetHash = settings.Detection?.Rules.Hash ?? "no-detection";
         try
         {
-            using var connection = AuditDatabase.Open(settings.Database.FullName);
-            sessionId = new SessionStore(connection).Start(settings.SessionLabel, Version, ruleSetHash, settings.Detection?.ProfileText,
-                JsonSerializer.Serialize(new { store = settings.Store.StoreAll ? "all" : "flagged", minSeverity = settings.Store.FlagThreshold.ToString() }),
-                DateTimeOffset.UtcNow);
+            using (var connection = AuditDatabase.Open(settings.Database.FullName))
+            {
+                sessionId = new SessionStore(connection).Start(settings.SessionLabel, Version, ruleSetHash, settings.Detection?.ProfileText,
+                    JsonSerializer.Serialize(new { store = settings.Store.StoreAll ? "all" : "flagged", minSeverity = settings.Store.FlagThreshold.ToString() }),
+                    DateTimeOffset.UtcNow);
+            }
+
+            writer = new FlowWriter(settings.Database.FullName, sessionId, ruleSetHash, capacity: 10_000, loggerFactory.CreateLogger<FlowWriter>());
         }
-        catch (StorageException e)
+        catch (Exception e) when (e is StorageException or Microsoft.Data.Sqlite.SqliteException)
         {
+            // Locked by another process, read-only, not a database: say so rather than audit without a record.
             authority.Dispose();
-            return Report.Error(e.Message, ExitCodes.Failure);
+            return Report.Error($"cannot use the evidence database {settings.Database.FullName}: {e.Message}", ExitCodes.Failure);
         }
 
         var output = new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, 1 << 16) { AutoFlush = false };
@@ -57,7 +63,7 @@ public static class ProxyRunner
         await using (var view = new LiveView(output, !Console.IsOutputRedirected, settings.SessionLabel, settings.Mask, settings.Store.FlagThreshold,
                    everyFlow: settings.ConsoleLevel == Serilog.Events.LogEventLevel.Debug, summaryInterval: TimeSpan.FromSeconds(10)))
         {
-            await using var writer = new FlowWriter(settings.Database.FullName, sessionId, ruleSetHash, capacity: 10_000, loggerFactory.CreateLogger<FlowWriter>());
+            await using var ownedWriter = writer;
             var engine = settings.Detection?.CreateEngine();
             ReportSetup(logger, settings, authority, engine);
             var pipeline = new AuditPipeline(engine, writer, settings.Store, settings.Redactor, view);
@@ -68,6 +74,7 @@ public static class ProxyRunner
             }
             catch (Exception e) when (e is IOException or SocketException)
             {
+                CloseSession(settings, sessionId, logger);
                 return Report.Error($"cannot listen on {settings.Proxy.ListenEndPoint}: {e.GetBaseException().Message}", ExitCodes.Failure);
             }
 
@@ -79,10 +86,7 @@ public static class ProxyRunner
             logger.LogInformation("{Signal} received: finishing in-flight exchanges and writing queued flows (a second signal exits at once)", reason);
             await server.StopAsync(DrainTimeout);
             await writer.DisposeAsync();
-            using (var connection = AuditDatabase.Open(settings.Database.FullName))
-            {
-                new SessionStore(connection).End(sessionId, DateTimeOffset.UtcNow);
-            }
+            CloseSession(settings, sessionId, logger);
 
             await view.DisposeAsync();
             view.WriteSummary();
@@ -91,6 +95,19 @@ public static class ProxyRunner
         }
 
         return ExitCodes.Ok;
+    }
+
+    private static void CloseSession(RunSettings settings, long sessionId, ILogger logger)
+    {
+        try
+        {
+            using var connection = AuditDatabase.Open(settings.Database.FullName);
+            new SessionStore(connection).End(sessionId, DateTimeOffset.UtcNow);
+        }
+        catch (Exception e) when (e is StorageException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            logger.LogError("Could not record the end of session {SessionId}: {Reason}", sessionId, e.Message);
+        }
     }
 
     private static void ReportSetup(ILogger logger, RunSettings settings, CertificateAuthority authority, Detection.DetectionEngine? engine)

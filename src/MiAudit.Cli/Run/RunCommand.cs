@@ -27,6 +27,23 @@ public sealed class RunCommand
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private readonly Option<string[]> _allowClient = new("--allow-client")
+    {
+        Description = "Accept clients from this network only (repeatable; default: private addresses — loopback, 10/8, 172.16/12, 192.168/16, link-local, ULA, 100.64/10)",
+        HelpName = "CIDR",
+    };
+
+    private readonly Option<string?> _proxyAuth = new("--proxy-auth")
+    {
+        Description = "Require HTTP Basic proxy authentication (407 otherwise)",
+        HelpName = "USER:PASSWORD",
+    };
+
+    private readonly Option<bool> _allowLoopbackUpstream = new("--allow-loopback-upstream")
+    {
+        Description = "Allow connections to this machine itself (loopback, own addresses); refused by default so the phone cannot reach your local services",
+    };
+
     private readonly Option<bool> _noAutoPassthrough = new("--no-auto-passthrough")
     {
         Description = "Keep intercepting hosts whose clients keep refusing the MiAudit certificate (pinning)",
@@ -126,7 +143,7 @@ public sealed class RunCommand
         foreach (var option in new Option[]
         {
             _listen, _sessionLabel, _db, _store, _unflaggedBodies, _redact, _minSeverity, _noDetect, _mask,
-            _passthrough, _noAutoPassthrough, _mapHost, _upstreamCa, _insecureUpstream, _captureLimit, _noHttp2, _logDir, _verbose, _quiet,
+            _allowClient, _proxyAuth, _allowLoopbackUpstream, _passthrough, _noAutoPassthrough, _mapHost, _upstreamCa, _insecureUpstream, _captureLimit, _noHttp2, _logDir, _verbose, _quiet,
         })
         {
             command.Options.Add(option);
@@ -157,7 +174,18 @@ public sealed class RunCommand
             ListenEndPoint = ListenAddress.Parse(result.GetValue(_listen)!),
             InsecureUpstream = result.GetValue(_insecureUpstream),
             EnableHttp2 = !result.GetValue(_noHttp2),
+            AllowLoopbackUpstream = result.GetValue(_allowLoopbackUpstream),
+            ProxyAuthentication = result.GetValue(_proxyAuth) is { } credentials
+                ? Validated(() => { _ = new Proxy.Access.ProxyAuthentication(credentials); return credentials; }, "--proxy-auth")
+                : null,
         };
+
+        foreach (var network in result.GetValue(_allowClient) ?? [])
+        {
+            proxy.AllowedClients.Add(System.Net.IPNetwork.TryParse(network, out var parsed)
+                ? parsed
+                : throw new UsageException($"--allow-client '{network}' is not a network in CIDR form (e.g. 192.168.1.0/24)"));
+        }
 
         var captureLimit = ByteSize.Parse(result.GetValue(_captureLimit)!);
         proxy.BodyCaptureLimit = captureLimit is >= 0 and <= int.MaxValue
@@ -176,6 +204,11 @@ public sealed class RunCommand
         foreach (var mapping in result.GetValue(_mapHost) ?? [])
         {
             Validated(() => { proxy.HostMap.Add(mapping); return mapping; }, "--map-host");
+        }
+
+        if (!proxy.AllowLoopbackUpstream && proxy.HostMap.Entries.FirstOrDefault(e => System.Net.IPAddress.IsLoopback(e.Address)) is { Pattern: not null } local)
+        {
+            throw new UsageException($"--map-host {local.Pattern}={local.Address} points at this machine, which MiAudit refuses by default; add --allow-loopback-upstream");
         }
 
         foreach (var file in result.GetValue(_upstreamCa) ?? [])

@@ -17,6 +17,7 @@ namespace MiAudit.Proxy.Connect;
 /// </summary>
 public sealed class ConnectMiddleware(
     ProxyOptions options,
+    Access.ProxyAuthentication? authentication,
     TlsInterceptor interceptor,
     PassthroughPolicy passthrough,
     TcpRelay relay,
@@ -47,6 +48,13 @@ public sealed class ConnectMiddleware(
             }
 
             request = head.Request!;
+        }
+
+        if (authentication is not null && !authentication.Accepts(request.Header("Proxy-Authorization")))
+        {
+            logger.LogInformation("CONNECT {Host}:{Port} from {Client} without valid proxy credentials", request.Host, request.Port, connection.RemoteEndPoint);
+            await RefuseAsync(connection, 407, "proxy authentication required");
+            return;
         }
 
         var startedAt = clock.GetUtcNow();
@@ -209,9 +217,16 @@ public sealed class ConnectMiddleware(
 
     private static async Task RefuseAsync(ConnectionContext connection, int statusCode, string reason)
     {
-        var phrase = statusCode switch { 408 => "Request Timeout", 431 => "Request Header Fields Too Large", _ => "Bad Request" };
+        var phrase = statusCode switch
+        {
+            407 => "Proxy Authentication Required",
+            408 => "Request Timeout",
+            431 => "Request Header Fields Too Large",
+            _ => "Bad Request",
+        };
+        var challenge = statusCode == 407 ? $"Proxy-Authenticate: {Access.ProxyAuthentication.Challenge}\r\n" : "";
         var body = $"MiAudit: {reason}\n";
-        var response = $"HTTP/1.1 {statusCode} {phrase}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
+        var response = $"HTTP/1.1 {statusCode} {phrase}\r\n{challenge}Content-Type: text/plain; charset=utf-8\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
         try
         {
             await connection.Transport.Output.WriteAsync(Encoding.UTF8.GetBytes(response));

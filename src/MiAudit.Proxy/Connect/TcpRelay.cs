@@ -23,7 +23,7 @@ public sealed class TcpRelay(UpstreamConnector connector)
         {
             server = await connector.ConnectAsync(host, port, CancellationToken.None);
         }
-        catch (Exception e) when (e is SocketException or TimeoutException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or TimeoutException or OperationCanceledException or Access.UpstreamForbiddenException)
         {
             return new Result(0, 0, e);
         }

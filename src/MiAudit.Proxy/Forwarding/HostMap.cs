@@ -15,6 +15,8 @@ public sealed class HostMap
 
     public int Count => _entries.Count;
 
+    public IEnumerable<(string Pattern, IPAddress Address, int? Port)> Entries => _entries.Select(e => (e.Pattern.Text, e.Address, e.Port));
+
     public void Add(string pattern, IPAddress address, int? port = null) => _entries.Add((new HostPattern(pattern), address, port));
 
     /// <summary>Parses <c>NAME=IP</c>, <c>NAME=IP:PORT</c> or <c>NAME=[IPv6]:PORT</c>.</summary>

@@ -13,6 +13,7 @@ namespace MiAudit.Proxy.Forwarding;
 /// and publishes the exchange as a flow once it is over.
 /// </summary>
 internal sealed class ProxyRequestHandler(
+    Access.ProxyAuthentication? authentication,
     IHttpForwarder forwarder,
     HttpMessageInvoker upstream,
     FlowDispatcher flows,
@@ -40,6 +41,17 @@ internal sealed class ProxyRequestHandler(
     public async Task HandleAsync(HttpContext context)
     {
         var target = ForwardTarget.Resolve(context);
+
+        // Requests inside a tunnel were authorised at CONNECT; requests to the proxy itself only fetch the public CA page.
+        if (target is { Transport: Flows.FlowTransport.PlainHttp } && authentication is not null
+            && !authentication.Accepts(context.Request.Headers["Proxy-Authorization"]))
+        {
+            context.Response.StatusCode = StatusCodes.Status407ProxyAuthenticationRequired;
+            context.Response.Headers["Proxy-Authenticate"] = Access.ProxyAuthentication.Challenge;
+            await context.Response.WriteAsync("MiAudit: proxy authentication required\n");
+            return;
+        }
+
         if (target is null || CertificatePage.CertificatePage.IsMagicHost(target.Host))
         {
             await certificatePage.ServeAsync(context);

@@ -7,17 +7,24 @@ namespace MiAudit.Proxy.Forwarding;
 /// Opens TCP connections to servers for both forwarded HTTP and relayed tunnels, so host mapping and
 /// connect timeouts behave the same everywhere.
 /// </summary>
-public sealed class UpstreamConnector(HostMap hostMap, TimeSpan connectTimeout)
+public sealed class UpstreamConnector(HostMap hostMap, TimeSpan connectTimeout, Access.UpstreamAddressPolicy addresses)
 {
     /// <exception cref="SocketException">DNS failure or refused connection.</exception>
     /// <exception cref="TimeoutException">No connection within the connect timeout.</exception>
+    /// <exception cref="Access.UpstreamForbiddenException">The name resolves to this machine.</exception>
     public async Task<Socket> ConnectAsync(string host, int port, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(connectTimeout);
         try
         {
+            // Checked after resolution, so a public name that resolves to 127.0.0.1 is caught too.
             var endPoints = await ResolveAsync(host, port, timeout.Token);
+            if (endPoints.Select(e => addresses.Refusal(e.Address)).FirstOrDefault(r => r is not null) is { } refusal)
+            {
+                throw new Access.UpstreamForbiddenException(host, refusal);
+            }
+
             SocketException? last = null;
             foreach (var endPoint in endPoints)
             {

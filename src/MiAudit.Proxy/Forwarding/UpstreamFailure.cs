@@ -27,6 +27,8 @@ public sealed record UpstreamFailure(int StatusCode, FlowError Error, bool Clien
         {
             switch (e)
             {
+                case Access.UpstreamForbiddenException forbidden:
+                    return Gateway(502, "upstream-forbidden", forbidden.Message);
                 case UpstreamCertificateException certificate:
                     return Gateway(502, "upstream-certificate", certificate.Message);
                 case AuthenticationException tls:

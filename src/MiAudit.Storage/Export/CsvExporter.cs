@@ -29,7 +29,7 @@ public static class CsvExporter
         long count = 0;
         foreach (var row in rows)
         {
-            csv.WriteField(Timestamps.Format(row.Time));
+            csv.WriteField(row.TimeText);
             csv.WriteField(row.Session);
             csv.WriteField(row.Client);
             csv.WriteField(row.Method);
@@ -42,7 +42,7 @@ public static class CsvExporter
             csv.WriteField(ValueMasking.Apply(row.Category, row.Value, mask));
             csv.WriteField(row.MatchedAs);
             csv.WriteField(row.LeafPath);
-            csv.WriteField(string.Join(" → ", row.Transforms));
+            csv.WriteField(row.TransformsText);
             csv.WriteField(mask ? ValueMasking.Apply(row.Category, row.Snippet, mask) : row.Snippet);
             csv.WriteField(row.FlowId.ToString(CultureInfo.InvariantCulture));
             csv.EndRecord();

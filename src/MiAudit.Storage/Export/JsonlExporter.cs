@@ -10,11 +10,12 @@ public static class JsonlExporter
     public static long Write(IEnumerable<FindingRow> rows, Stream output, bool mask, Action<long>? progress = null)
     {
         long count = 0;
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = false });
+        // Non-ASCII stays UTF-8 (→, 小米) instead of \u escapes: readable, and a third smaller. The output is data, not HTML.
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         foreach (var row in rows)
         {
             json.WriteStartObject();
-            json.WriteString("time", Timestamps.Format(row.Time));
+            json.WriteString("time", row.TimeText);
             json.WriteString("session", row.Session);
             json.WriteString("client", row.Client);
             json.WriteString("method", row.Method);

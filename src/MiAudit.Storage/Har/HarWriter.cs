@@ -18,7 +18,7 @@ public static class HarWriter
 
     public static long Write(IEnumerable<StoredFlow> flows, Stream output, bool mask, string miauditVersion, Action<long>? progress = null)
     {
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteStartObject("log");
         json.WriteString("version", "1.2");

@@ -95,13 +95,11 @@ public sealed class FlowWriter : IAsyncDisposable
             }
             catch (SqliteException e)
             {
+                // One line per batch (a full disk fails every batch), naming what was lost.
                 Interlocked.Add(ref _failed, batch.Count);
-                foreach (var record in batch)
-                {
-                    _logger.LogError("Flow NOT stored ({Reason}): {Method} {Url} with {Findings} findings",
-                        e.Message, record.Flow.Method, record.Flow.Url, record.Findings.Count);
-                }
-
+                var flagged = batch.Count(r => r.Findings.Count > 0);
+                _logger.LogError("{Count} flows NOT stored ({Flagged} with findings): {Reason}. First: {Method} {Url}",
+                    batch.Count, flagged, e.Message, batch[0].Flow.Method, batch[0].Flow.Url);
                 return;
             }
         }
@@ -110,8 +108,10 @@ public sealed class FlowWriter : IAsyncDisposable
     /// <summary>Stops accepting flows, writes everything queued, and closes the database.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _loop;
-        await _connection.DisposeAsync();
+        if (_queue.Writer.TryComplete())
+        {
+            await _loop;
+            await _connection.DisposeAsync();
+        }
     }
 }
