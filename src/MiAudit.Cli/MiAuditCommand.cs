@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MiAudit.Cli.Ca;
+using MiAudit.Cli.Reports;
 using MiAudit.Cli.Rules;
 using MiAudit.Cli.Run;
 using MiAudit.Cli.Store;
@@ -26,6 +27,7 @@ public static class MiAuditCommand
               miaudit run --listen 127.0.0.1:9090 --store all
               miaudit findings --min-severity high      what was caught
               miaudit export --format csv --out findings.csv
+              miaudit report --out report.html          the audit report, one offline HTML file
               miaudit ca export --format der --out miaudit-ca.crt
             """);
         certsDir.Recursive = true;
@@ -38,6 +40,7 @@ public static class MiAuditCommand
         root.Subcommands.Add(SessionsCommand.Create());
         root.Subcommands.Add(FindingsCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(ScanCommand.Create());
         root.Subcommands.Add(ImportHarCommand.Create());
         root.Subcommands.Add(RulesCommand.Create());

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using MiAudit.Benchmarks;
 
 // dotnet run -c Release --project tests/MiAudit.Benchmarks -- detection     BenchmarkDotNet, detection on one core
-// dotnet run -c Release --project tests/MiAudit.Benchmarks -- export        export of 1,000,000 findings: time and peak memory
+// dotnet run -c Release --project tests/MiAudit.Benchmarks -- export        export and HTML report of 1,000,000 findings: time and peak memory
 return args.FirstOrDefault() switch
 {
     "export" => await ExportBenchmark.RunAsync(args.Skip(1).ToArray()),

@@ -24,6 +24,7 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
             await BrowseAndLeakAsync(client);
             Assert.Equal(0, await proxy.Process.StopAsync());
             Assert.Contains("HIGH", proxy.Process.Output); // the live view showed the leak
+            Assert.Contains("visited-url-leak: ", proxy.Process.Output);
         }
 
         using var db = AuditDatabase.Open(Path.Combine(dir, "miaudit.db"), readOnly: true);
@@ -36,6 +37,23 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
         Assert.Contains(stored.Findings, f => f.RuleId == "device-identifier" && f.Value == AndroidId);
         Assert.Contains(stored.Findings, f => f.RuleId == "sensors-analytics-endpoint");
         Assert.False(stored.Flow.ResponseBody.Bytes.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Quiet_live_view_prints_the_summary_but_no_line_per_finding_and_still_stores_everything()
+    {
+        var dir = PrepareDirectory("quiet");
+        await using (var proxy = await env.StartProxyAsync(dir, "--quiet", "--device-profile", Path.Combine(dir, "phone.yaml")))
+        {
+            using var client = proxy.CreateClient();
+            await BrowseAndLeakAsync(client);
+            Assert.Equal(0, await proxy.Process.StopAsync());
+            Assert.DoesNotContain("visited-url-leak:", proxy.Process.Output);
+            Assert.Matches(@"\d+ flows seen, 1 flagged \(.*url-leak 1", proxy.Process.Output);
+        }
+
+        using var db = AuditDatabase.Open(Path.Combine(dir, "miaudit.db"), readOnly: true);
+        Assert.Contains(Assert.Single(new AuditQueries(db).Flows(new FindingFilter())).Findings, f => f.RuleId == "visited-url-leak");
     }
 
     [Fact]

@@ -140,6 +140,23 @@ public sealed class StoreCommandsTests : IAsyncLifetime
         Assert.Contains("no database", missing.StdErr);
     }
 
+    [Fact]
+    public async Task Report_picks_its_format_from_the_file_name_and_never_leaves_half_a_file()
+    {
+        var html = await Miaudit("report");
+        var markdown = await Miaudit("report", "--out", _dir.File("paper.md"), "--unmask");
+        var unwritable = await Miaudit("report", "--out", _dir.File("no-such-dir/report.html"));
+
+        Assert.True(html.ExitCode == 0, html.StdErr);
+        Assert.Contains("1 flagged flows, 3 findings", html.StdErr);
+        Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(_dir.File("miaudit-report.html")));
+        Assert.True(markdown.ExitCode == 0, markdown.StdErr);
+        Assert.Contains("| 3f8a6b2c1d4e5f60 |".Replace("| ", "| `").Replace(" |", "` |"), File.ReadAllText(_dir.File("paper.md")));
+        Assert.Equal(1, unwritable.ExitCode);
+        Assert.Contains("cannot write", unwritable.StdErr);
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.partial", SearchOption.AllDirectories));
+    }
+
     public Task DisposeAsync()
     {
         _dir.Dispose();
@@ -160,22 +177,8 @@ public sealed class StoreCommandsTests : IAsyncLifetime
         return rows;
     }
 
-    private static Flow Flow(DateTimeOffset at, string host, string path, string query, HeaderField[] headers) => new()
-    {
-        StartedAt = at,
-        CompletedAt = at.AddMilliseconds(50),
-        ClientAddress = "192.168.1.50",
-        Transport = FlowTransport.InterceptedTls,
-        HttpVersion = "HTTP/2",
-        Method = "GET",
-        Scheme = "https",
-        Host = host,
-        Port = 443,
-        Path = path,
-        Query = query,
-        RequestHeaders = [new("Host", host), .. headers],
-        StatusCode = 200,
-    };
+    private static Flow Flow(DateTimeOffset at, string host, string path, string query, HeaderField[] headers) =>
+        SampleFlows.Https(at, host, path, query, [new("Host", host), .. headers]);
 
     private static Finding Finding(string rule, Severity severity, string category, string value, string path) => new()
     {

@@ -124,3 +124,10 @@ public sealed class BrowsingSession : IAsyncLifetime
         Work.Dispose();
     }
 }
+
+/// <summary>The browser audit is run once and shared by every test class that reads its results.</summary>
+[CollectionDefinition(Name)]
+public sealed class BrowserAudit : ICollectionFixture<BrowsingSession>
+{
+    public const string Name = "browser audit";
+}

@@ -8,7 +8,8 @@ namespace MiAudit.EndToEnd.Tests;
 /// The acceptance test: real Chromium, the real Sensors Analytics SDK, the real miaudit binary, the exported CSV.
 /// Failures show MiAudit's output and the CSV.
 /// </summary>
-public class ChromiumAuditTests : IClassFixture<BrowsingSession>
+[Collection(BrowserAudit.Name)]
+public class ChromiumAuditTests
 {
     private readonly BrowsingSession _session;
 

@@ -26,7 +26,8 @@ public sealed class ChromiumBrowser : IAsyncDisposable
 
     public IBrowser Browser { get; }
 
-    public static async Task<ChromiumBrowser> LaunchAsync(IPEndPoint proxy, string caPemFile)
+    /// <summary>Launches Chromium; with no proxy (to open a saved report) every name still resolves to nothing.</summary>
+    public static async Task<ChromiumBrowser> LaunchAsync(IPEndPoint? proxy, string? caPemFile)
     {
         if (!File.Exists(Executable))
         {
@@ -37,14 +38,17 @@ public sealed class ChromiumBrowser : IAsyncDisposable
         var nssdb = Path.Combine(home.Path, ".pki", "nssdb");
         Directory.CreateDirectory(nssdb);
         await RunAsync("certutil", "-N", "-d", $"sql:{nssdb}", "--empty-password");
-        await RunAsync("certutil", "-A", "-d", $"sql:{nssdb}", "-t", "C,,", "-n", "MiAudit test CA", "-i", caPemFile);
+        if (caPemFile is not null)
+        {
+            await RunAsync("certutil", "-A", "-d", $"sql:{nssdb}", "-t", "C,,", "-n", "MiAudit test CA", "-i", caPemFile);
+        }
 
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = Executable,
             Headless = true,
-            Proxy = new Microsoft.Playwright.Proxy { Server = $"http://{proxy}" },
+            Proxy = proxy is null ? null : new Microsoft.Playwright.Proxy { Server = $"http://{proxy}" },
             Env = new Dictionary<string, string> { ["HOME"] = home.Path },
             Args =
             [

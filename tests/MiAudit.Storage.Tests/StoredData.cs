@@ -2,6 +2,7 @@ using System.Text;
 using MiAudit.Detection.Findings;
 using MiAudit.Flows;
 using MiAudit.Storage.Writing;
+using MiAudit.Testing;
 
 namespace MiAudit.Storage.Tests;
 
@@ -26,27 +27,13 @@ public static class StoredData
     public static Flow Flow(string host = "sa.tracker.example", string path = "/sa.gif", string query = "?project=p", byte[]? requestBody = null, byte[]? responseBody = null)
     {
         _clock = _clock.AddSeconds(1);
-        return new Flow
+        HeaderField[] headers = [new("Host", host), new("User-Agent", "Mozilla/5.0 (Linux; Android 10; K)"), new("Cookie", "a=1"), new("Cookie", "b=2"), new("Content-Type", "application/x-www-form-urlencoded")];
+        return SampleFlows.Https(_clock, host, path, query, headers, requestBody) with
         {
-            StartedAt = _clock,
             CompletedAt = _clock.AddMilliseconds(120),
-            ClientAddress = "192.168.1.50",
-            ClientPort = 50123,
-            Transport = FlowTransport.InterceptedTls,
-            HttpVersion = "HTTP/2",
             UpstreamHttpVersion = "HTTP/1.1",
-            Method = requestBody is null ? "GET" : "POST",
-            Scheme = "https",
-            Host = host,
-            Port = 443,
-            Path = path,
-            Query = query,
-            RequestHeaders = [new("Host", host), new("User-Agent", "Mozilla/5.0 (Linux; Android 10; K)"), new("Cookie", "a=1"), new("Cookie", "b=2"), new("Content-Type", "application/x-www-form-urlencoded")],
-            RequestBody = requestBody is null ? CapturedBody.Empty : CapturedBody.From(requestBody),
-            StatusCode = 200,
             ResponseHeaders = [new("Content-Type", "image/gif"), new("Set-Cookie", "sid=xyz; Path=/")],
             ResponseBody = CapturedBody.From(responseBody ?? [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x00, 0xff]),
-            ClientTls = new ClientTls(host, "h2", "Tls13"),
         };
     }
 

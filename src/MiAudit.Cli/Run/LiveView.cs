@@ -11,7 +11,6 @@ namespace MiAudit.Cli.Run;
 /// a burst of telemetry must not slow the proxy down to the speed of a terminal; what is not shown is counted, and
 /// every finding is in the store regardless.
 /// </summary>
-/// <param name="everyFlow">Also print a dim line for every flow that is not flagged (--verbose).</param>
 public sealed class LiveView : IAsyncDisposable
 {
     private const int LinesPerSecond = 40;
@@ -22,7 +21,7 @@ public sealed class LiveView : IAsyncDisposable
     private readonly string _sessionLabel;
     private readonly bool _mask;
     private readonly Severity _threshold;
-    private readonly bool _everyFlow;
+    private readonly LiveDetail _detail;
     private readonly Channel<Line> _pending = Channel.CreateBounded<Line>(2 * LinesPerSecond);
     private readonly Dictionary<string, long> _flaggedByCategory = new(StringComparer.Ordinal);
     private readonly Lock _countsLock = new();
@@ -34,14 +33,14 @@ public sealed class LiveView : IAsyncDisposable
     private long _notShown;
     private long _seenAtLastSummary;
 
-    public LiveView(TextWriter output, bool colour, string sessionLabel, bool mask, Severity threshold, bool everyFlow, TimeSpan summaryInterval)
+    public LiveView(TextWriter output, bool colour, string sessionLabel, bool mask, Severity threshold, LiveDetail detail, TimeSpan summaryInterval)
     {
         _output = output;
         _colour = colour;
         _sessionLabel = sessionLabel;
         _mask = mask;
         _threshold = threshold;
-        _everyFlow = everyFlow;
+        _detail = detail;
         _summaryInterval = summaryInterval;
         _loop = Task.Run(RunAsync);
     }
@@ -57,7 +56,7 @@ public sealed class LiveView : IAsyncDisposable
         var shown = analysis.Findings.Where(f => f.Severity >= _threshold).ToList();
         if (shown.Count == 0)
         {
-            if (_everyFlow)
+            if (_detail == LiveDetail.EveryFlow)
             {
                 Queue(flow, null);
             }
@@ -74,7 +73,7 @@ public sealed class LiveView : IAsyncDisposable
             }
         }
 
-        foreach (var finding in shown)
+        foreach (var finding in _detail == LiveDetail.Summaries ? [] : shown)
         {
             Queue(flow, finding);
         }
@@ -195,4 +194,17 @@ public sealed class LiveView : IAsyncDisposable
 
         await _loop;
     }
+}
+
+/// <summary>How much the live view prints besides the periodic summary line.</summary>
+public enum LiveDetail
+{
+    /// <summary>Summary lines only (--quiet).</summary>
+    Summaries,
+
+    /// <summary>A line per finding of a flagged flow (the default).</summary>
+    Findings,
+
+    /// <summary>Also a dim line for every flow that is not flagged (--verbose).</summary>
+    EveryFlow,
 }

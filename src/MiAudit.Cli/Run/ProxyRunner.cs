@@ -61,7 +61,13 @@ public static class ProxyRunner
         using (authority)
         using (var signal = new ShutdownSignal())
         await using (var view = new LiveView(output, !Console.IsOutputRedirected, settings.SessionLabel, settings.Mask, settings.Store.FlagThreshold,
-                   everyFlow: settings.ConsoleLevel == Serilog.Events.LogEventLevel.Debug, summaryInterval: TimeSpan.FromSeconds(10)))
+                   settings.ConsoleLevel switch
+                   {
+                       Serilog.Events.LogEventLevel.Debug => LiveDetail.EveryFlow,
+                       >= Serilog.Events.LogEventLevel.Warning => LiveDetail.Summaries,
+                       _ => LiveDetail.Findings,
+                   },
+                   summaryInterval: TimeSpan.FromSeconds(10)))
         {
             await using var ownedWriter = writer;
             var engine = settings.Detection?.CreateEngine();

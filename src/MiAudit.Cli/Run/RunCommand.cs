@@ -126,7 +126,7 @@ public sealed class RunCommand
 
     private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "Show every flow live and log connection details" };
 
-    private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Log warnings and errors only" };
+    private readonly Option<bool> _quiet = new("--quiet", "-q") { Description = "Live view: summary lines only, no line per finding; log warnings and errors only" };
 
     public RunCommand(Option<DirectoryInfo> certsDir)
     {

@@ -52,7 +52,7 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
                 }
                 else if (match.Tag.Term is { } term && _search is not null)
                 {
-                    context.Add(_search, term.Term, $"search term typed on {term.Site} at {term.Time:HH:mm:ss}", leaf.Path, snippet);
+                    context.Add(_search, term.Term, $"search term typed on {term.Site} (at {term.Time:HH:mm:ss})", leaf.Path, snippet);
                 }
             }
 

@@ -17,7 +17,7 @@ public sealed class AuditQueries(SqliteConnection connection)
         var where = FindingFilter.And([.. filter.FlowConditions(command), .. filter.FindingConditions(command)]);
         var sql = $"""
             SELECT x.id, f.id, f.started_at, s.label, f.client_address, f.method, f.scheme, f.host, f.port, f.path, f.query,
-                   f.status, x.rule_id, x.title, x.severity, x.category, x.value, x.matched_as, x.leaf_path, x.transforms, x.snippet
+                   f.status, x.rule_id, x.title, x.severity, x.category, x.value, x.matched_as, x.leaf_path, x.transforms, x.snippet, f.session_id
             FROM findings x
             JOIN flows f ON f.id = x.flow_id
             JOIN sessions s ON s.id = f.session_id
@@ -45,7 +45,8 @@ public sealed class AuditQueries(SqliteConnection connection)
                 statement.Text(17),
                 statement.Text(18),
                 statement.Text(19),
-                statement.Text(20));
+                statement.Text(20),
+                statement.Int64(21));
         }
     }
 
@@ -60,7 +61,23 @@ public sealed class AuditQueries(SqliteConnection connection)
             conditions.Add($"EXISTS (SELECT 1 FROM findings x WHERE x.flow_id = f.id AND {FindingFilter.And(findingConditions)})");
         }
 
-        var where = FindingFilter.And(conditions);
+        // Enumerated here, not returned: the command must live until the caller has read the last row.
+        foreach (var flow in ReadFlows(command, FindingFilter.And(conditions)))
+        {
+            yield return flow;
+        }
+    }
+
+    /// <summary>One stored flow by its row id (the <c>flow_id</c> of its findings), or null.</summary>
+    public StoredFlow? FlowById(long rowId)
+    {
+        using var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$flow", rowId);
+        return ReadFlows(command, "f.id = $flow").FirstOrDefault();
+    }
+
+    private IEnumerable<StoredFlow> ReadFlows(SqliteCommand command, string where)
+    {
         command.CommandText = $"""
             SELECT f.id, f.uid, s.label, f.started_at, f.completed_at, f.client_address, f.client_port, f.transport, f.http_version,
                    f.upstream_http_version, f.method, f.scheme, f.host, f.port, f.path, f.query, f.status, f.request_headers,

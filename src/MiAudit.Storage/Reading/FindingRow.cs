@@ -24,7 +24,8 @@ public sealed record FindingRow(
     string MatchedAs,
     string LeafPath,
     string TransformsJson,
-    string Snippet)
+    string Snippet,
+    long SessionId)
 {
     public DateTimeOffset Time => Timestamps.Parse(TimeText);
 
