@@ -58,6 +58,16 @@ internal static class ReportText
     public static string Shown(EvidenceGroup group) =>
         group.Rows.Count < group.Total ? $"showing the first {Count(group.Rows.Count)} of {Count(group.Total)}" : Plural(group.Total, "finding");
 
+    /// <summary>
+    /// A leaf path split after its last decoding step: <c>body.form[data] → base64</c> and <c>json.properties.$url</c>.
+    /// Paths without a decoding step (<c>query[q]</c>) have no container.
+    /// </summary>
+    public static (string Container, string Member) SplitPath(string path)
+    {
+        var arrow = path.LastIndexOf(" → ", StringComparison.Ordinal);
+        return arrow < 0 ? ("", path) : (path[..arrow], path[(arrow + 3)..]);
+    }
+
     /// <summary>An HTML id fragment from a rule id: rule ids are free text in custom rule files.</summary>
     public static string Anchor(string prefix, string name) =>
         prefix + "-" + new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());

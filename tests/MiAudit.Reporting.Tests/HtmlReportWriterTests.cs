@@ -31,6 +31,19 @@ public class HtmlReportWriterTests(AuditedPhone phone) : IClassFixture<AuditedPh
     }
 
     [Fact]
+    public void Decoded_values_are_grouped_under_the_container_they_were_decoded_from()
+    {
+        var upload = Parse().QuerySelectorAll("article.flow").First(a => a.QuerySelector(".url")!.TextContent.Contains("/sa?", StringComparison.Ordinal));
+        var rows = upload.QuerySelectorAll(".decoded tr").ToList();
+
+        var container = rows.FindIndex(r => r.ClassName == "container" && r.TextContent == "body.form[data] → base64");
+        Assert.True(container >= 0, "a container row for the base64 form field");
+        var url = rows.Skip(container + 1).TakeWhile(r => r.ClassName != "container").Single(r => r.QuerySelector("th")!.TextContent == "json.properties.$url");
+        Assert.Equal("body.form[data] → base64 → json.properties.$url", url.GetAttribute("title"));
+        Assert.Contains(rows, r => r.QuerySelector("th")!.TextContent == "query[project]"); // no decoding step, no container
+    }
+
+    [Fact]
     public void Key_numbers_are_in_the_document()
     {
         var document = Parse();

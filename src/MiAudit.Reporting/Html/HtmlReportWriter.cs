@@ -192,9 +192,19 @@ public static class HtmlReportWriter
             }
 
             html.Raw("</table></details><details open><summary>").Text(ReportText.Plural(flow.Decoded.Count, "decoded value") + (flow.DecodedTruncated ? " (more not shown)" : "")).Raw("</summary><table class=\"kv decoded\">");
-            foreach (var (path, value) in flow.Decoded)
+            // As a tree one level deep: values under the same decoded container (body.form[data] → base64) together,
+            // each named by its place inside it; the full path is the row's tooltip.
+            foreach (var container in flow.Decoded.GroupBy(d => ReportText.SplitPath(d.Path).Container))
             {
-                html.Raw("<tr><th><code>").Text(path).Raw("</code></th><td>").Text(value).Raw("</td></tr>");
+                if (container.Key.Length > 0)
+                {
+                    html.Raw("<tr class=\"container\"><th colspan=\"2\"><code>").Text(container.Key).Raw("</code></th></tr>");
+                }
+
+                foreach (var (path, value) in container)
+                {
+                    html.Raw($"<tr title=\"{Attribute(path)}\"><th class=\"{(container.Key.Length > 0 ? "member" : "")}\"><code>").Text(ReportText.SplitPath(path).Member).Raw("</code></th><td>").Text(value).Raw("</td></tr>");
+                }
             }
 
             html.Raw("</table></details></article>");

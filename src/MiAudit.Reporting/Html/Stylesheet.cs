@@ -19,6 +19,8 @@ internal static class Stylesheet
         table.facts th { width: 160px; color: var(--muted); font-weight: 500; }
         table.facts ul { margin: 0; padding-left: 18px; }
         table.kv th { width: 30%; font-weight: 500; overflow-wrap: anywhere; }
+        table.decoded tr.container th { background: var(--band); color: var(--muted); }
+        table.decoded th.member { padding-left: 24px; }
         nav a { margin-right: 14px; }
         .note { color: var(--muted); margin: 4px 0 8px; }
         .cards { display: flex; gap: 16px; flex-wrap: wrap; margin: 8px 0 16px; }
