@@ -37,9 +37,9 @@ public sealed class MalformedInputs(IPEndPoint proxy, string tunnelHost, int tun
             };
         }
 
+        using var client = new TcpClient { NoDelay = true };
         try
         {
-            using var client = new TcpClient { NoDelay = true, LingerState = new LingerOption(true, 0) };
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await client.ConnectAsync(proxy, timeout.Token);
             var stream = client.GetStream();
@@ -64,6 +64,11 @@ public sealed class MalformedInputs(IPEndPoint proxy, string tunnelHost, int tun
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
         {
+        }
+        finally
+        {
+            // Hang up the way a phone that lost the network does: a reset, not an orderly close (Dispose sends FIN).
+            client.Client.Close(0);
         }
 
         return kind;

@@ -33,6 +33,20 @@ public sealed class ConnectMiddleware(
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
+        try
+        {
+            await HandleAsync(connection, next);
+        }
+        catch (Exception e) when (e is IOException or ConnectionAbortedException)
+        {
+            // A client that resets its connection (phones do, when they switch networks or kill an app) surfaces as
+            // an exception from the transport: that is the client leaving, not a fault to report as unhandled.
+            logger.LogDebug("Connection from {Client} ended abruptly: {Reason}", connection.RemoteEndPoint, e.Message);
+        }
+    }
+
+    private async Task HandleAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
         ConnectRequest? request;
         using (var headDeadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
         {

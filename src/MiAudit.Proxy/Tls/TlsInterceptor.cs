@@ -44,6 +44,11 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         {
             return await FailedAsync(ssl, e, refused: true);
         }
+        catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
+        {
+            // Kestrel reports the client's FIN by cancelling: the client walked out of our handshake.
+            return await FailedAsync(ssl, new EndOfStreamException("the client hung up during the handshake"), refused: true);
+        }
         catch (OperationCanceledException e)
         {
             return await FailedAsync(ssl, e, refused: false);
@@ -58,6 +63,11 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
             return await FailedAsync(ssl, e, refused: true);
+        }
+        catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
+        {
+            // The same hang-up as a read of 0 bytes: which of the two Kestrel reports first is a race.
+            read = 0;
         }
         catch (OperationCanceledException e)
         {
