@@ -23,6 +23,16 @@ for trx in "$results"/*.trx; do
   failed=$((failed + ${f:-0} + ${e:-0}))
 done
 
+# Name the failures last, where a truncated CI log still shows them (dotnet prints them mid-run).
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  awk '
+    /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); failing = 1; printed = 0 }
+    failing && /<Message>/ { sub(/.*<Message>/, ""); sub(/<\/Message>.*/, ""); print "FAILED " name ": " substr($0, 1, 400); printed = 1; failing = 0 }
+    failing && /<\/UnitTestResult>/ { if (!printed) print "FAILED " name; failing = 0 }
+  ' "$trx"
+done
+
 # A build break or a crashed test host fails the run even when no test was counted as failed.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1

@@ -312,7 +312,13 @@ public class HardeningTests(CliEnvironment env, ITestOutputHelper output) : ICla
         await using var proxy = await env.StartProxyAsync(env.WorkDirectory.File("two-signals"));
         using var client = proxy.CreateClient();
         var slow = client.GetAsync(env.Https(TlsOrigin.HostName, "/slow?ms=20000"));
-        await Task.Delay(500);
+        // Signal only once the exchange is in flight: otherwise there is nothing to drain and the first signal is enough.
+        for (var wait = 0; wait < 200 && env.Origin.SlowRequestsWaiting == 0; wait++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(env.Origin.SlowRequestsWaiting > 0, "the slow request never reached the origin");
 
         var clock = Stopwatch.StartNew();
         proxy.Process.Signal(MiAuditProcess.SigTerm);

@@ -6,7 +6,8 @@ namespace MiAudit.Detection.Tests;
 /// <summary>Builds flows as the proxy records them, for tests that feed the pure engine directly.</summary>
 public sealed class FlowBuilder
 {
-    private static DateTimeOffset _clock = new(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
+    // Ticks, advanced atomically: test classes build flows in parallel, and every flow needs its own later moment.
+    private static long _clockTicks = new DateTime(2026, 11, 25, 10, 0, 0, DateTimeKind.Utc).Ticks;
 
     private readonly List<HeaderField> _headers = [];
     private readonly Uri _url;
@@ -54,11 +55,11 @@ public sealed class FlowBuilder
 
     public Flow Build()
     {
-        _clock = _clock.AddSeconds(1);
+        var startedAt = new DateTimeOffset(Interlocked.Add(ref _clockTicks, TimeSpan.TicksPerSecond), TimeSpan.Zero);
         return new Flow
         {
-            StartedAt = _clock,
-            CompletedAt = _clock.AddMilliseconds(200),
+            StartedAt = startedAt,
+            CompletedAt = startedAt.AddMilliseconds(200),
             ClientAddress = _client,
             Transport = _url.Scheme == "https" ? FlowTransport.InterceptedTls : FlowTransport.PlainHttp,
             HttpVersion = "HTTP/2",

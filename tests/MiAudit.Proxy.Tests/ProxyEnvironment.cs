@@ -25,7 +25,9 @@ public sealed class ProxyEnvironment : IAsyncLifetime
             options.UpstreamTrustedCas.Add(OriginCertificates.PublicAuthority);
             options.PassthroughHosts.Add("pass.origin.test");
             options.UpstreamActivityTimeout = TimeSpan.FromSeconds(3);
-            options.TunnelSniffTimeout = TimeSpan.FromMilliseconds(500);
+            // Short enough for the server-speaks-first test, long enough that a client delayed by a loaded 2-core CI
+            // machine still gets its ClientHello intercepted rather than relayed as opaque bytes.
+            options.TunnelSniffTimeout = TimeSpan.FromSeconds(2);
             options.BodyCaptureLimit = 1024 * 1024;
         });
     }

@@ -22,15 +22,16 @@ public static class StoredData
         "\tleading tab",
     ];
 
-    private static DateTimeOffset _clock = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+    // Advanced atomically: test classes run in parallel, and the time filters need every flow at its own later moment.
+    private static long _clockTicks = new DateTime(2026, 11, 25, 9, 0, 0, DateTimeKind.Utc).Ticks;
 
     public static Flow Flow(string host = "sa.tracker.example", string path = "/sa.gif", string query = "?project=p", byte[]? requestBody = null, byte[]? responseBody = null)
     {
-        _clock = _clock.AddSeconds(1);
+        var startedAt = new DateTimeOffset(Interlocked.Add(ref _clockTicks, TimeSpan.TicksPerSecond), TimeSpan.Zero);
         HeaderField[] headers = [new("Host", host), new("User-Agent", "Mozilla/5.0 (Linux; Android 10; K)"), new("Cookie", "a=1"), new("Cookie", "b=2"), new("Content-Type", "application/x-www-form-urlencoded")];
-        return SampleFlows.Https(_clock, host, path, query, headers, requestBody) with
+        return SampleFlows.Https(startedAt, host, path, query, headers, requestBody) with
         {
-            CompletedAt = _clock.AddMilliseconds(120),
+            CompletedAt = startedAt.AddMilliseconds(120),
             UpstreamHttpVersion = "HTTP/1.1",
             ResponseHeaders = [new("Content-Type", "image/gif"), new("Set-Cookie", "sid=xyz; Path=/")],
             ResponseBody = CapturedBody.From(responseBody ?? [0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x00, 0xff]),

@@ -30,7 +30,12 @@ public sealed class TlsOrigin : IAsyncDisposable
 
     private TlsOrigin(WebApplication app) => _app = app;
 
+    private int _slowRequestsWaiting;
+
     public int HttpsPort { get; private set; }
+
+    /// <summary><c>/slow</c> requests that have arrived and not yet been answered: proof an exchange is in flight.</summary>
+    public int SlowRequestsWaiting => Volatile.Read(ref _slowRequestsWaiting);
 
     public int HttpPort { get; private set; }
 
@@ -55,12 +60,12 @@ public sealed class TlsOrigin : IAsyncDisposable
         });
 
         var app = builder.Build();
+        var origin = new TlsOrigin(app);
         app.UseWebSockets();
-        MapRoutes(app);
+        origin.MapRoutes(app);
         extraRoutes?.Invoke(app);
         await app.StartAsync();
 
-        var origin = new TlsOrigin(app);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         foreach (var address in addresses)
         {
@@ -78,7 +83,7 @@ public sealed class TlsOrigin : IAsyncDisposable
         return origin;
     }
 
-    private static void MapRoutes(WebApplication app)
+    private void MapRoutes(WebApplication app)
     {
         app.Map("/echo/{**rest}", Echo);
         app.Map("/echo", Echo);
@@ -121,8 +126,16 @@ public sealed class TlsOrigin : IAsyncDisposable
 
         app.MapGet("/slow", async context =>
         {
-            await Task.Delay(int.Parse(context.Request.Query["ms"].ToString(), System.Globalization.CultureInfo.InvariantCulture));
-            await context.Response.WriteAsync("slow done");
+            Interlocked.Increment(ref _slowRequestsWaiting);
+            try
+            {
+                await Task.Delay(int.Parse(context.Request.Query["ms"].ToString(), System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
+                await context.Response.WriteAsync("slow done");
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _slowRequestsWaiting);
+            }
         });
 
         app.MapGet("/html/{name}", (string name) =>
