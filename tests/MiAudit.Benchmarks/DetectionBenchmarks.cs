@@ -13,6 +13,8 @@ public class DetectionBenchmarks
     private DetectionEngine _engine = null!;
     private IReadOnlyList<Flow> _corpus = [];
 
+    public IReadOnlyList<Flow> Requests => _corpus;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -39,6 +41,9 @@ public class DetectionBenchmarks
 
         return findings;
     }
+
+    /// <summary>One request, for the per-request breakdown of the quick estimate.</summary>
+    public int Analyze(Flow flow) => _engine.Analyze(flow).Findings.Count;
 
     [Benchmark]
     public int OrdinaryAssetRequest() => _engine.Analyze(_corpus[0]).Findings.Count;

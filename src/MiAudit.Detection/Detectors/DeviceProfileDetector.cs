@@ -1,3 +1,4 @@
+using System.Buffers;
 using MiAudit.Detection.Matching;
 using MiAudit.Detection.Profiles;
 using MiAudit.Detection.Rules;
@@ -19,7 +20,7 @@ public sealed class DeviceProfileDetector : IDetector
     private readonly Rule? _identifierRule;
     private readonly Rule? _attributeRule;
     private readonly PatternSet<IdentifierTag>? _identifiers;
-    private readonly ProfileValue[] _attributes;
+    private readonly (ProfileValue Value, SearchValues<string> Search)[] _attributes;
 
     public DeviceProfileDetector(RuleSet rules, DeviceProfile profile)
     {
@@ -33,7 +34,9 @@ public sealed class DeviceProfileDetector : IDetector
                 IdentifierVariants.For(id.Field, id.Value).Select(v => (v.Text, new IdentifierTag(id, v.Description), v.CaseSensitive))));
         }
 
-        _attributes = _attributeRule is null ? [] : profile.Attributes.Where(a => a.Value.Length >= 2).ToArray();
+        // SearchValues is vectorised; string.IndexOf with OrdinalIgnoreCase goes char by char under invariant globalization.
+        _attributes = _attributeRule is null ? [] : profile.Attributes.Where(a => a.Value.Length >= 2)
+            .Select(a => (a, SearchValues.Create([a.Value], StringComparison.OrdinalIgnoreCase))).ToArray();
     }
 
     /// <summary>Profile values too short or too generic to search for (reported to the researcher at start).</summary>
@@ -57,9 +60,9 @@ public sealed class DeviceProfileDetector : IDetector
                 }
             }
 
-            foreach (var attribute in _attributes)
+            foreach (var (attribute, search) in _attributes)
             {
-                var at = FindWholeValue(leaf.Text, attribute.Value);
+                var at = FindWholeValue(leaf.Text, attribute.Value.Length, search);
                 if (at >= 0 && (attribute.Value.Length >= 6 || HintsAttribute(leaf.Path.FieldName)))
                 {
                     context.Add(_attributeRule!, attribute.Value, attribute.Field, leaf.Path, Snippet.Around(leaf.Text, at, attribute.Value.Length));
@@ -72,15 +75,23 @@ public sealed class DeviceProfileDetector : IDetector
     private static bool HintsAttribute(string? fieldName) =>
         fieldName is not null && AttributeFieldHints.Any(hint => fieldName.Contains(hint, StringComparison.OrdinalIgnoreCase));
 
-    private static int FindWholeValue(string text, string value)
+    private static int FindWholeValue(string text, int length, SearchValues<string> value)
     {
-        for (var at = text.IndexOf(value, StringComparison.OrdinalIgnoreCase); at >= 0;
-             at = text.IndexOf(value, at + 1, StringComparison.OrdinalIgnoreCase))
+        for (var from = 0; from < text.Length;)
         {
-            if (Boundaries.Alphanumeric(text, at, at + value.Length))
+            var found = text.AsSpan(from).IndexOfAny(value);
+            if (found < 0)
+            {
+                return -1;
+            }
+
+            var at = from + found;
+            if (Boundaries.Alphanumeric(text, at, at + length))
             {
                 return at;
             }
+
+            from = at + 1;
         }
 
         return -1;

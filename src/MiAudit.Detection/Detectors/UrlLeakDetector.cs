@@ -1,3 +1,4 @@
+using System.Buffers;
 using MiAudit.Detection.Decoding;
 using MiAudit.Detection.History;
 using MiAudit.Detection.Matching;
@@ -13,6 +14,9 @@ namespace MiAudit.Detection.Detectors;
 /// </summary>
 public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, PublicSuffixList sites) : IDetector
 {
+    // Vectorised and case-insensitive; string.IndexOf with OrdinalIgnoreCase goes char by char under invariant globalization.
+    private static readonly SearchValues<string> Http = SearchValues.Create(["http"], StringComparison.OrdinalIgnoreCase);
+
     private static readonly string[] StaticAssetExtensions =
         [".js", ".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".woff", ".woff2", ".ttf", ".mp4", ".webm", ".map", ".json"];
 
@@ -56,7 +60,7 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
                 }
             }
 
-            if (_visited is not null && leaf.Text.Contains("http", StringComparison.OrdinalIgnoreCase))
+            if (_visited is not null && leaf.Text.AsSpan().ContainsAny(Http))
             {
                 DetectPagesOfVisitedSites(context, leaf, snapshot, reported ??= new HashSet<string>(StringComparer.Ordinal));
             }
@@ -67,7 +71,7 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
     private void DetectPagesOfVisitedSites(DetectionContext context, Leaf leaf, HistorySnapshot snapshot, HashSet<string> reported)
     {
         var text = leaf.Text;
-        for (var at = text.IndexOf("http", StringComparison.OrdinalIgnoreCase); at >= 0; at = text.IndexOf("http", at + 4, StringComparison.OrdinalIgnoreCase))
+        for (var at = NextHttp(text, 0); at >= 0; at = NextHttp(text, at + 4))
         {
             var end = text.IndexOfAny([' ', '"', '\'', '<', '>', '\n', '\r', '\t', ',', '|'], at);
             var candidate = end < 0 ? text[at..] : text[at..end];
@@ -96,6 +100,12 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
         }
 
         context.Add(_referer, referer, "full URL of the page in the Referer header", LeafPath.Root("header", "Referer"), Snippet.Clip(referer));
+    }
+
+    private static int NextHttp(string text, int from)
+    {
+        var at = text.AsSpan(from).IndexOfAny(Http);
+        return at < 0 ? -1 : from + at;
     }
 
     private static bool IsRefererHeader(LeafPath path) => path.Location.Equals("header[Referer]", StringComparison.OrdinalIgnoreCase);

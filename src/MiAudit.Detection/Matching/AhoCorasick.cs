@@ -9,7 +9,22 @@ public sealed class AhoCorasick
 {
     private const int RootFanout = 128;
 
+    /// <summary>Dense rows are kept for at most this many states; a search beyond them takes the sparse path.</summary>
+    private const int MaxDenseRows = 4096;
+
     private readonly bool _ignoreCase;
+
+    // The patterns' alphabet: each distinct (folded) character is a class; class 0 is every character no pattern has,
+    // which leads back to the root from any state.
+    private readonly int[] _asciiClass = new int[RootFanout];
+    private readonly Dictionary<char, int> _otherClass = [];
+    private readonly char[] _classChar;
+
+    // A search visits few states (mostly the root and shallow ones): each gets a full row over the alphabet the first
+    // time it is left, so later steps from it are one array read instead of a binary search and fail links.
+    // Rows are filled with values every thread computes alike, so sharing them between searches needs no lock.
+    private readonly int[]?[] _denseRows;
+    private int _denseRowCount;
     private readonly int[] _rootTransitions = new int[RootFanout];
     private readonly int[] _edgeStart;
     private readonly int[] _edgeCount;
@@ -95,6 +110,27 @@ public sealed class AhoCorasick
         {
             _rootTransitions[c] = children[0].TryGetValue((char)c, out var child) ? child : 0;
         }
+
+        var alphabet = _edgeChars.Distinct().Order().ToArray();
+        _classChar = ['\0', .. alphabet];
+        for (var i = 0; i < alphabet.Length; i++)
+        {
+            var c = alphabet[i];
+            if (c < RootFanout)
+            {
+                _asciiClass[c] = i + 1;
+                if (ignoreCase && c is >= 'a' and <= 'z')
+                {
+                    _asciiClass[c - 0x20] = i + 1;
+                }
+            }
+            else
+            {
+                _otherClass[c] = i + 1;
+            }
+        }
+
+        _denseRows = new int[]?[count];
     }
 
     public int PatternCount { get; }
@@ -110,14 +146,19 @@ public sealed class AhoCorasick
         var node = 0;
         for (var i = 0; i < text.Length; i++)
         {
-            var c = Fold(text[i]);
-            int next;
-            while ((next = Transition(node, c)) < 0)
+            var c = text[i];
+            var symbol = c < RootFanout ? _asciiClass[c] : _otherClass.GetValueOrDefault(c);
+            if (symbol == 0)
             {
-                node = _fail[node];
+                node = 0;
+            }
+            else
+            {
+                var row = _denseRows[node];
+                var next = row is null ? -1 : row[symbol];
+                node = next >= 0 ? next : Step(node, symbol);
             }
 
-            node = next;
             for (var o = _outputStart[node]; o < _outputStart[node + 1]; o++)
             {
                 onMatch(ref state, _outputs[o], i + 1);
@@ -126,6 +167,33 @@ public sealed class AhoCorasick
     }
 
     public delegate void MatchHandler<TState>(ref TState state, int pattern, int end);
+
+    /// <summary>The next state through edges and fail links, remembered in the state's dense row while rows last.</summary>
+    private int Step(int node, int symbol)
+    {
+        var c = _classChar[symbol];
+        var state = node;
+        int next;
+        while ((next = Transition(state, c)) < 0)
+        {
+            state = _fail[state];
+        }
+
+        var row = _denseRows[node];
+        if (row is null && Interlocked.Increment(ref _denseRowCount) <= MaxDenseRows)
+        {
+            var fresh = new int[_classChar.Length];
+            Array.Fill(fresh, -1);
+            row = Interlocked.CompareExchange(ref _denseRows[node], fresh, null) ?? fresh;
+        }
+
+        if (row is not null)
+        {
+            row[symbol] = next;
+        }
+
+        return next;
+    }
 
     /// <summary>The next state, or -1 when <paramref name="node"/> has no edge for <paramref name="c"/> (the root never fails).</summary>
     private int Transition(int node, char c)

@@ -12,12 +12,16 @@ public class AhoCorasickTests
         for (var round = 0; round < 200; round++)
         {
             var patterns = Enumerable.Range(0, random.Next(1, 12)).Select(_ => Word(random, alphabet, random.Next(1, 6))).Distinct().ToArray();
-            var text = Word(random, alphabet, random.Next(0, 200));
+            // The text also has characters no pattern has, ASCII and not, which send the search back to the root.
+            var text = Word(random, alphabet + "zé", random.Next(0, 200));
             foreach (var ignoreCase in new[] { true, false })
             {
                 var automaton = new AhoCorasick(patterns, ignoreCase);
                 var found = new List<(int, int)>();
                 automaton.Search(text, ref found, static (ref List<(int, int)> list, int pattern, int end) => list.Add((pattern, end)));
+                var again = new List<(int, int)>(); // through the dense rows the first search filled
+                automaton.Search(text, ref again, static (ref List<(int, int)> list, int pattern, int end) => list.Add((pattern, end)));
+                Assert.Equal(found, again);
 
                 var comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
                 var expected = new List<(int, int)>();
