@@ -17,6 +17,8 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
     // Vectorised and case-insensitive; string.IndexOf with OrdinalIgnoreCase goes char by char under invariant globalization.
     private static readonly SearchValues<string> Http = SearchValues.Create(["http"], StringComparison.OrdinalIgnoreCase);
 
+    private static readonly SearchValues<char> UrlEnd = SearchValues.Create(" \"'<>\n\r\t,|");
+
     private static readonly string[] StaticAssetExtensions =
         [".js", ".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".woff", ".woff2", ".ttf", ".mp4", ".webm", ".map", ".json"];
 
@@ -34,6 +36,8 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
 
         var snapshot = client.Snapshot();
         var completedAt = context.Flow.CompletedAt;
+        Func<string, PatternMatch<HistoryTag>, bool> leaked = (text, m) => m.Tag.Site != context.Site && m.Tag.Time <= completedAt
+            && (m.Tag.Term is null ? Boundaries.Url(text, m.Start, m.End) : Boundaries.Alphanumeric(text, m.Start, m.End));
         foreach (var leaf in context.Values)
         {
             if (IsRefererHeader(leaf.Path))
@@ -41,17 +45,14 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
                 continue; // the Referer header is judged by referer-url-leak alone
             }
 
-            HashSet<string>? reported = null;
-            var matches = snapshot.Patterns.Find(leaf.Text,
-                (text, m) => m.Tag.Site != context.Site && m.Tag.Time <= completedAt
-                    && (m.Tag.Term is null ? Boundaries.Url(text, m.Start, m.End) : Boundaries.Alphanumeric(text, m.Start, m.End)),
-                static tag => tag.Group);
+            List<int>? reported = null; // where visited URLs were found, so no page-of-visited-site finding repeats them
+            var matches = snapshot.Patterns.Find(leaf.Text, leaked, static tag => tag.Group);
             foreach (var match in matches)
             {
                 var snippet = Snippet.Around(leaf.Text, match.Start, match.Length);
                 if (match.Tag.Page is { } page && _visited is not null)
                 {
-                    (reported ??= new HashSet<string>(StringComparer.Ordinal)).Add(page.Url);
+                    (reported ??= []).Add(match.Start);
                     context.Add(_visited, page.Url, $"{match.Tag.Description} ({page.Evidence} at {page.Time:HH:mm:ss})", leaf.Path, snippet);
                 }
                 else if (match.Tag.Term is { } term && _search is not null)
@@ -62,21 +63,26 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
 
             if (_visited is not null && leaf.Text.AsSpan().ContainsAny(Http))
             {
-                DetectPagesOfVisitedSites(context, leaf, snapshot, reported ??= new HashSet<string>(StringComparer.Ordinal));
+                DetectPagesOfVisitedSites(context, leaf, snapshot, reported);
             }
         }
     }
 
     /// <summary>A page URL of a site the client visited, even when that exact URL never came as a navigation (SPA routes).</summary>
-    private void DetectPagesOfVisitedSites(DetectionContext context, Leaf leaf, HistorySnapshot snapshot, HashSet<string> reported)
+    private void DetectPagesOfVisitedSites(DetectionContext context, Leaf leaf, HistorySnapshot snapshot, List<int>? reported)
     {
         var text = leaf.Text;
         for (var at = NextHttp(text, 0); at >= 0; at = NextHttp(text, at + 4))
         {
-            var end = text.IndexOfAny([' ', '"', '\'', '<', '>', '\n', '\r', '\t', ',', '|'], at);
-            var candidate = end < 0 ? text[at..] : text[at..end];
+            if (reported?.Contains(at) == true)
+            {
+                continue;
+            }
+
+            var end = text.AsSpan(at).IndexOfAny(UrlEnd);
+            var candidate = end < 0 ? text[at..] : text.Substring(at, end);
             if (!Uri.TryCreate(candidate, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")
-                || url.PathAndQuery.Length <= 1 || reported.Contains(candidate) || IsStaticAsset(url.AbsolutePath))
+                || url.PathAndQuery.Length <= 1 || IsStaticAsset(url.AbsolutePath))
             {
                 continue;
             }
@@ -84,7 +90,6 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
             var site = sites.RegistrableDomain(url.Host);
             if (site != context.Site && snapshot.Sites.Contains(site))
             {
-                reported.Add(candidate);
                 context.Add(_visited!, candidate, $"page URL on visited site {site}", leaf.Path, Snippet.Around(text, at, candidate.Length));
             }
         }

@@ -100,6 +100,19 @@ public class UrlLeakDetectorTests
     }
 
     [Fact]
+    public void A_visited_url_with_parameters_appended_is_one_finding_not_two()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate(Article);
+
+        var findings = engine.Analyze(FlowBuilder.Get($"https://t.tracker.example.net/c?u={Uri.EscapeDataString(Article + "&n=3")}"));
+
+        var leak = Assert.Single(findings, f => f.RuleId == "visited-url-leak");
+        Assert.Equal(Article, leak.Value);
+        Assert.Contains(Article + "&n=3", leak.Snippet);
+    }
+
+    [Fact]
     public void Urls_longer_than_a_visited_one_are_not_mistaken_for_it()
     {
         var engine = TestDevice.Engine();
