@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace MiAudit.Detection.Matching;
 
 /// <summary>
@@ -9,6 +11,16 @@ namespace MiAudit.Detection.Matching;
 public sealed class PatternSet<TTag>
 {
     private static readonly List<PatternMatch<TTag>> NoMatches = [];
+
+    // Texts that come with every request (User-Agent, Accept-Language, cookies) and held no pattern are remembered,
+    // so later requests skip their scan: a lookup costs a hash, a scan several nanoseconds per character.
+    // Bounded in count and length; a text with any raw match is never remembered, whatever accept said of it.
+    private const int MinRememberedLength = 32;
+    private const int MaxRememberedLength = 2048;
+    private const int MaxRemembered = 512;
+
+    private readonly ConcurrentDictionary<string, bool> _withoutMatches = new(StringComparer.Ordinal);
+    private int _rememberedCount;
 
     private readonly AhoCorasick _automaton;
     private readonly (string Text, TTag Tag, bool CaseSensitive)[] _patterns;
@@ -26,8 +38,19 @@ public sealed class PatternSet<TTag>
     /// <returns>The matches; callers must not change the list (the empty one is shared).</returns>
     public List<PatternMatch<TTag>> Find(string text, Func<string, PatternMatch<TTag>, bool> accept, Func<TTag, object> group)
     {
+        var rememberable = text.Length is >= MinRememberedLength and <= MaxRememberedLength;
+        if (rememberable && _withoutMatches.ContainsKey(text))
+        {
+            return NoMatches;
+        }
+
         var state = new SearchState(text, _patterns, accept);
         _automaton.Search(text, ref state, Collect);
+        if (!state.AnyRawMatch && rememberable && Interlocked.Increment(ref _rememberedCount) <= MaxRemembered)
+        {
+            _withoutMatches.TryAdd(text, false);
+        }
+
         return state.Matches is null ? NoMatches : state.Matches.Count == 1 ? state.Matches : DropNested(state.Matches, group);
     }
 
@@ -40,6 +63,7 @@ public sealed class PatternSet<TTag>
             return;
         }
 
+        state.AnyRawMatch = true;
         var match = new PatternMatch<TTag>(start, text.Length, tag);
         if (state.Accept(state.Text, match))
         {
@@ -68,6 +92,7 @@ public sealed class PatternSet<TTag>
         public readonly (string Text, TTag Tag, bool CaseSensitive)[] Patterns = patterns;
         public readonly Func<string, PatternMatch<TTag>, bool> Accept = accept;
         public List<PatternMatch<TTag>>? Matches;
+        public bool AnyRawMatch;
     }
 }
 
