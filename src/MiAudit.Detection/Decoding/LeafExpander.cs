@@ -14,7 +14,10 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
 
     private long _decodedBytes;
 
-    public void Text(string text, LeafPath path)
+    public void Text(string text, LeafPath path) => Text(text, path, default);
+
+    /// <param name="utf8">The bytes the text was read from, when it was: JSON is parsed from them without transcoding.</param>
+    private void Text(string text, LeafPath path, ReadOnlyMemory<byte> utf8)
     {
         var index = output.Leaves.Count;
         if (!AddLeaf(text, path) || text.Length < 4)
@@ -28,18 +31,18 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
             return;
         }
 
-        if (Expand(text, path))
+        if (Expand(text, path, utf8))
         {
             output.Leaves[index] = output.Leaves[index] with { Expanded = true };
         }
     }
 
     /// <summary>Tries the decodings that apply; true when one of them produced children that carry the whole value.</summary>
-    private bool Expand(string text, LeafPath path)
+    private bool Expand(string text, LeafPath path, ReadOnlyMemory<byte> utf8)
     {
         var span = text.AsSpan();
         var before = output.Leaves.Count;
-        if (TextSniffing.LooksLikeJson(span) && TryJson(text, path))
+        if (TextSniffing.LooksLikeJson(span) && TryJson(text, utf8, path))
         {
             return true;
         }
@@ -132,7 +135,7 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
 
         if (TextSniffing.AsReadableText(bytes) is { } text)
         {
-            Text(text, path);
+            Text(text, path, bytes);
             return;
         }
 
@@ -198,12 +201,13 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
         return false;
     }
 
-    private bool TryJson(string text, LeafPath path)
+    private bool TryJson(string text, ReadOnlyMemory<byte> utf8, LeafPath path)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(text, JsonOptions with { MaxDepth = limits.MaxJsonDepth });
+            var options = JsonOptions with { MaxDepth = limits.MaxJsonDepth };
+            document = utf8.IsEmpty ? JsonDocument.Parse(text, options) : JsonDocument.Parse(utf8, options);
         }
         catch (JsonException e)
         {
@@ -229,10 +233,21 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                RecogniseEncryptedEnvelope(element, path);
+                // Sensors Analytics' encryption plugins wrap events as {ekey|key_id|pkv, payloads|payload}: noted
+                // while the members are read anyway, ahead of anything found inside.
+                var envelopeAt = output.EncryptedPayloads.Count;
+                var (hasKey, hasPayload) = (false, false);
                 foreach (var property in element.EnumerateObject())
                 {
-                    Walk(property.Value, path.Member(property.Name));
+                    var name = property.Name;
+                    hasKey |= name is "ekey" or "key_id" or "pkv";
+                    hasPayload |= name is "payloads" or "payload";
+                    Walk(property.Value, path.Member(name));
+                }
+
+                if (hasKey && hasPayload)
+                {
+                    output.EncryptedPayloads.Insert(envelopeAt, new EncryptedPayload(path, "sensors-analytics"));
                 }
 
                 break;
@@ -250,17 +265,6 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
             case JsonValueKind.Number:
                 AddLeaf(element.GetRawText(), path);
                 break;
-        }
-    }
-
-    /// <summary>Sensors Analytics' encryption plugins wrap events as {ekey|key_id, pkv|key_hash, payloads|payload}.</summary>
-    private void RecogniseEncryptedEnvelope(JsonElement element, LeafPath path)
-    {
-        var hasKey = element.TryGetProperty("ekey", out _) || element.TryGetProperty("key_id", out _) || element.TryGetProperty("pkv", out _);
-        var hasPayload = element.TryGetProperty("payloads", out _) || element.TryGetProperty("payload", out _);
-        if (hasKey && hasPayload)
-        {
-            output.EncryptedPayloads.Add(new EncryptedPayload(path, "sensors-analytics"));
         }
     }
 

@@ -73,13 +73,23 @@ public sealed class PatternSet<TTag>
 
     private static List<PatternMatch<TTag>> DropNested(List<PatternMatch<TTag>> matches, Func<TTag, object> group)
     {
-        var kept = new List<PatternMatch<TTag>>(matches.Count);
-        foreach (var match in matches.OrderByDescending(m => m.Length))
+        // Longest first, so a match only needs comparing with those already kept; stable for equal lengths.
+        var ordered = matches.Select((match, index) => (Match: match, Group: group(match.Tag), Index: index)).ToArray();
+        Array.Sort(ordered, static (a, b) => a.Match.Length != b.Match.Length ? b.Match.Length.CompareTo(a.Match.Length) : a.Index.CompareTo(b.Index));
+        var kept = new List<PatternMatch<TTag>>(ordered.Length);
+        var keptGroups = new List<object>(ordered.Length);
+        foreach (var (match, key, _) in ordered)
         {
-            var key = group(match.Tag);
-            if (!kept.Any(k => k.Start <= match.Start && k.End >= match.End && Equals(group(k.Tag), key)))
+            var nested = false;
+            for (var k = 0; k < kept.Count && !nested; k++)
+            {
+                nested = kept[k].Start <= match.Start && kept[k].End >= match.End && Equals(keptGroups[k], key);
+            }
+
+            if (!nested)
             {
                 kept.Add(match);
+                keptGroups.Add(key);
             }
         }
 
