@@ -53,11 +53,11 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
                 if (match.Tag.Page is { } page && _visited is not null)
                 {
                     (reported ??= []).Add(match.Start);
-                    context.Add(_visited, page.Url, $"{match.Tag.Description} ({page.Evidence} at {page.Time:HH:mm:ss})", leaf.Path, snippet);
+                    context.Add(_visited, page.Url, match.Tag.Explanation, leaf.Path, snippet);
                 }
                 else if (match.Tag.Term is { } term && _search is not null)
                 {
-                    context.Add(_search, term.Term, $"search term typed on {term.Site} (at {term.Time:HH:mm:ss})", leaf.Path, snippet);
+                    context.Add(_search, term.Term, match.Tag.Explanation, leaf.Path, snippet);
                 }
             }
 

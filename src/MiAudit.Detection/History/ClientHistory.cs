@@ -110,9 +110,16 @@ public sealed record HistorySnapshot(PatternSet<HistoryTag> Patterns, IReadOnlyS
 /// <summary>What a history pattern stands for: a page (with how it is written) or a search term.</summary>
 public sealed record HistoryTag(VisitedPage? Page, SearchTerm? Term, string Description)
 {
+    private string? _explanation;
+
     public string Site => Page?.Site ?? Term!.Site;
 
     public DateTimeOffset Time => Page?.Time ?? Term!.Time;
 
     public object Group => (object?)Page ?? Term!;
+
+    /// <summary>What a match of this pattern is evidence of, as a finding says it; formatted once, not per finding.</summary>
+    public string Explanation => _explanation ??= Page is { } page
+        ? $"{Description} ({page.Evidence} at {page.Time:HH:mm:ss})"
+        : $"search term typed on {Term!.Site} (at {Term.Time:HH:mm:ss})";
 }

@@ -13,7 +13,25 @@ public sealed record EndpointPattern(
     IReadOnlyList<string> Methods,
     IReadOnlyList<IReadOnlyList<string>> ParameterGroups)
 {
-    public bool MatchesHost(string host) => Hosts.Count == 0 || Hosts.Any(h => h.Matches(HostPattern.Normalize(host)));
+    public bool MatchesHost(string host)
+    {
+        if (Hosts.Count == 0)
+        {
+            return true;
+        }
+
+        // Once per request, not once per host pattern: imported tracker lists give a rule hundreds of hosts.
+        var name = HostPattern.Normalize(host);
+        foreach (var pattern in Hosts)
+        {
+            if (pattern.Matches(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public bool MatchesPath(string path) => Path is null || Path.Matches(path);
 
