@@ -71,6 +71,16 @@ public sealed class SessionStore(SqliteConnection connection)
         return sessions;
     }
 
+    /// <summary>A session's label and the MiAudit version that recorded it, without counting its flows.</summary>
+    public (string Label, string MiAuditVersion) Identity(long sessionId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT label, miaudit_version FROM sessions WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", sessionId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.GetString(1)) : throw new StorageException($"no session with id {sessionId}");
+    }
+
     /// <summary>Sessions named by id or label (a label may name several sessions).</summary>
     public IReadOnlyList<long> Resolve(string idOrLabel)
     {

@@ -273,7 +273,7 @@ public class HardeningTests(CliEnvironment env, ITestOutputHelper output) : ICla
     }
 
     [SkippableFact]
-    public async Task A_full_disk_is_logged_and_forwarding_continues()
+    public async Task A_full_disk_is_logged_forwarding_continues_and_unstored_flows_are_saved_as_har()
     {
         var mountPoint = env.WorkDirectory.File("tiny-disk");
         Directory.CreateDirectory(mountPoint);
@@ -293,12 +293,26 @@ public class HardeningTests(CliEnvironment env, ITestOutputHelper output) : ICla
             }
 
             Assert.Equal(0, await proxy.Process.StopAsync(TimeSpan.FromSeconds(60)));
-            Assert.Contains("NOT stored", proxy.Process.Output);
-            using var db = new SqliteConnection($"Data Source={Path.Combine(mountPoint, "miaudit.db")};Mode=ReadOnly");
-            db.Open();
-            using var check = db.CreateCommand();
-            check.CommandText = "PRAGMA integrity_check;";
-            Assert.Equal("ok", check.ExecuteScalar());
+            Assert.Contains("import-har", proxy.Process.Output);
+            using (var db = new SqliteConnection($"Data Source={Path.Combine(mountPoint, "miaudit.db")};Mode=ReadOnly"))
+            {
+                db.Open();
+                using var check = db.CreateCommand();
+                check.CommandText = "PRAGMA integrity_check;";
+                Assert.Equal("ok", check.ExecuteScalar());
+            }
+
+            // The full disk took no HAR file either; the working directory did. Stored plus saved is every upload.
+            var spilled = Directory.GetFiles(dir, "miaudit.db.unsaved-*.har");
+            Assert.NotEmpty(spilled);
+            var recovered = Path.Combine(dir, "recovered.db");
+            foreach (var file in spilled)
+            {
+                var (exitCode, _, stderr) = await MiAuditProcess.RunAsync(dir, "import-har", file, "--db", recovered, "--session-label", "recovered");
+                Assert.True(exitCode == 0, stderr);
+            }
+
+            Assert.Equal(40, UploadsIn(Path.Combine(mountPoint, "miaudit.db")) + UploadsIn(recovered));
         }
         finally
         {
@@ -342,6 +356,12 @@ public class HardeningTests(CliEnvironment env, ITestOutputHelper output) : ICla
 
         Assert.Equal(2, exitCode);
         Assert.Contains(expected, stderr);
+    }
+
+    private static int UploadsIn(string database)
+    {
+        using var db = AuditDatabase.Open(database, readOnly: true);
+        return new AuditQueries(db).Flows(new FindingFilter()).Count(f => f.Flow.Path == "/upload");
     }
 
     private async Task WarmUpAsync(HttpClient client)

@@ -96,8 +96,10 @@ public static class ProxyRunner
 
             await view.DisposeAsync();
             view.WriteSummary();
-            logger.LogInformation("Stopped: {Seen} flows seen, {Flagged} flagged, {Written} written to {Database}{Failed}",
-                view.Seen, view.Flagged, writer.Written, settings.Database.FullName, writer.Failed > 0 ? $", {writer.Failed} NOT written (see errors above)" : "");
+            var unstored = (writer.Spilled > 0 ? $", {writer.Spilled} saved to HAR files instead (see errors above)" : "")
+                + (writer.Failed > 0 ? $", {writer.Failed} NOT written (see errors above)" : "");
+            logger.LogInformation("Stopped: {Seen} flows seen, {Flagged} flagged, {Written} written to {Database}{Unstored}",
+                view.Seen, view.Flagged, writer.Written, settings.Database.FullName, unstored);
         }
 
         return ExitCodes.Ok;
