@@ -57,6 +57,8 @@ public class ExportTests
         var lines = Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(StoredData.AwkwardValues.Length, lines.Length);
         Assert.Equal(StoredData.AwkwardValues, lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("value").GetString()));
+        Assert.All(lines, l => Assert.Equal(["base64", "json"],
+            JsonDocument.Parse(l).RootElement.GetProperty("transforms").EnumerateArray().Select(t => t.GetString()!)));
     }
 
     [Fact]
