@@ -180,7 +180,8 @@ public sealed class AhoCorasick
         }
 
         var row = _denseRows[node];
-        if (row is null && Interlocked.Increment(ref _denseRowCount) <= MaxDenseRows)
+        // Read before counting: once rows run out, steps must not keep counting (the count would wrap in a long run).
+        if (row is null && Volatile.Read(ref _denseRowCount) < MaxDenseRows && Interlocked.Increment(ref _denseRowCount) <= MaxDenseRows)
         {
             var fresh = new int[_classChar.Length];
             Array.Fill(fresh, -1);

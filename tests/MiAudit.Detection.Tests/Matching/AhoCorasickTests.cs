@@ -42,6 +42,25 @@ public class AhoCorasickTests
     }
 
     [Fact]
+    public void Searches_stay_exact_when_more_states_are_visited_than_get_dense_rows()
+    {
+        // 400 patterns of 24 characters: about 9,000 states, more than the 4,096 that get dense rows.
+        var random = new Random(25);
+        var patterns = Enumerable.Range(0, 400).Select(_ => Word(random, "0123456789abcdef", 24)).Distinct().ToArray();
+        var text = string.Concat(patterns.Select(p => p + "-"));
+        var automaton = new AhoCorasick(patterns, ignoreCase: false);
+
+        for (var round = 0; round < 2; round++)
+        {
+            var found = new List<(int, int)>();
+            automaton.Search(text, ref found, static (ref List<(int, int)> list, int pattern, int end) => list.Add((pattern, end)));
+
+            var expected = patterns.SelectMany((p, i) => AllEnds(text, p).Select(end => (i, end)));
+            Assert.Equal(expected.Order(), found.Order());
+        }
+    }
+
+    [Fact]
     public void Non_ascii_text_and_patterns_are_matched()
     {
         var automaton = new AhoCorasick(["小米浏览器", "ñandú"], ignoreCase: true);
@@ -49,6 +68,14 @@ public class AhoCorasickTests
         automaton.Search("用户使用小米浏览器 y ÑANDÚ no", ref found, static (ref int count, int _, int _) => count++);
 
         Assert.Equal(1, found); // case folding is ASCII-only by design: hex, base64 and URLs are ASCII
+    }
+
+    private static IEnumerable<int> AllEnds(string text, string pattern)
+    {
+        for (var at = text.IndexOf(pattern, StringComparison.Ordinal); at >= 0; at = text.IndexOf(pattern, at + 1, StringComparison.Ordinal))
+        {
+            yield return at + pattern.Length;
+        }
     }
 
     private static string Word(Random random, string alphabet, int length) =>
