@@ -46,7 +46,8 @@ public sealed class PatternSet<TTag>
 
         var state = new SearchState(text, _patterns, accept);
         _automaton.Search(text, ref state, Collect);
-        if (!state.AnyRawMatch && rememberable && Interlocked.Increment(ref _rememberedCount) <= MaxRemembered)
+        if (!state.AnyRawMatch && rememberable && Volatile.Read(ref _rememberedCount) < MaxRemembered
+            && Interlocked.Increment(ref _rememberedCount) <= MaxRemembered)
         {
             _withoutMatches.TryAdd(text, false);
         }
