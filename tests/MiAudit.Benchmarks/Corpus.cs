@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using MiAudit.Flows;
+using MiAudit.Testing;
 
 namespace MiAudit.Benchmarks;
 
@@ -56,25 +57,9 @@ public static class Corpus
     private static Flow Build(string method, string url, HeaderField[] headers, string? body, string? contentType)
     {
         var uri = new Uri(url);
-        var now = DateTimeOffset.UtcNow;
         HeaderField[] common = [new("Host", uri.Authority), new("User-Agent", UserAgent), new("Accept-Language", "en-IN,en;q=0.9"), new("Accept-Encoding", "gzip, deflate, br")];
-        return new Flow
-        {
-            StartedAt = now,
-            CompletedAt = now,
-            ClientAddress = "192.168.1.50",
-            Transport = FlowTransport.InterceptedTls,
-            HttpVersion = "HTTP/2",
-            Method = method,
-            Scheme = uri.Scheme,
-            Host = uri.Host,
-            Port = uri.Port,
-            Path = uri.AbsolutePath,
-            Query = uri.Query,
-            RequestHeaders = [.. common, .. headers, .. contentType is null ? [] : new HeaderField[] { new("Content-Type", contentType) }],
-            RequestBody = body is null ? CapturedBody.Empty : CapturedBody.From(Encoding.UTF8.GetBytes(body)),
-            StatusCode = 200,
-        };
+        HeaderField[] all = [.. common, .. headers, .. contentType is null ? [] : new HeaderField[] { new("Content-Type", contentType) }];
+        return SampleFlows.Https(DateTimeOffset.UtcNow, uri.Host, uri.AbsolutePath, uri.Query, all, body is null ? null : Encoding.UTF8.GetBytes(body)) with { Method = method };
     }
 
     private static byte[] Gzip(byte[] data)

@@ -8,6 +8,7 @@ using MiAudit.Storage;
 using MiAudit.Storage.Export;
 using MiAudit.Storage.Reading;
 using MiAudit.Storage.Writing;
+using MiAudit.Testing;
 
 namespace MiAudit.Benchmarks;
 
@@ -123,26 +124,13 @@ public static class ExportBenchmark
             };
             writer.Insert(session, new FlowRecord(flow,
             [
-                Finding("visited-url-leak", Severity.High, "url-leak", $"https://news.example.com/article-{i}?ref=home", "body.form[data_list] → base64 → gzip → json[0].properties.url → base64"),
-                Finding("device-identifier", Severity.High, "device-id", "3f8a6b2c1d4e5f60", "body.form[data_list] → base64 → gzip → json[0].properties.$device_id"),
-                Finding("sensors-analytics-endpoint", Severity.Medium, "telemetry", "sa.api.intl.miui.com/sa", "request-line"),
-                Finding("device-attribute", Severity.Low, "fingerprint", "Redmi Note 8 Pro", "body.form[data_list] → base64 → gzip → json[0].properties.$model"),
+                SampleFlows.Finding("visited-url-leak", Severity.High, "url-leak", $"https://news.example.com/article-{i}?ref=home", "body.form[data_list] → base64 → gzip → json[0].properties.url → base64"),
+                SampleFlows.Finding("device-identifier", Severity.High, "device-id", "3f8a6b2c1d4e5f60", "body.form[data_list] → base64 → gzip → json[0].properties.$device_id"),
+                SampleFlows.Finding("sensors-analytics-endpoint", Severity.Medium, "telemetry", "sa.api.intl.miui.com/sa", "request-line"),
+                SampleFlows.Finding("device-attribute", Severity.Low, "fingerprint", "Redmi Note 8 Pro", "body.form[data_list] → base64 → gzip → json[0].properties.$model"),
             ], [], KeepBodies: false));
         }
     }
-
-    private static Finding Finding(string rule, Severity severity, string category, string value, string path) => new()
-    {
-        RuleId = rule,
-        Title = rule,
-        Severity = severity,
-        Category = category,
-        Value = value,
-        MatchedAs = "benchmark",
-        LeafPath = path,
-        Transforms = ["base64", "gzip", "json"],
-        Snippet = "…" + value + "…",
-    };
 
     private sealed class PeakMemory
     {

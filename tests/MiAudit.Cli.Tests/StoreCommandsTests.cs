@@ -33,9 +33,9 @@ public sealed class StoreCommandsTests : IAsyncLifetime
         await writer.WriteAsync(new FlowRecord(navigation, [], [], true));
         await writer.WriteAsync(new FlowRecord(beacon,
         [
-            Finding("visited-url-leak", Severity.High, "url-leak", Page, "query[data] → base64 → json.$url"),
-            Finding("device-identifier", Severity.High, "device-id", "3f8a6b2c1d4e5f60", "query[data] → base64 → json.$device_id"),
-            Finding("sensors-analytics-endpoint", Severity.Medium, "telemetry", "sa.tracker-b.test/sa.gif", "request-line"),
+            SampleFlows.Finding("visited-url-leak", Severity.High, "url-leak", Page, "query[data] → base64 → json.$url"),
+            SampleFlows.Finding("device-identifier", Severity.High, "device-id", "3f8a6b2c1d4e5f60", "query[data] → base64 → json.$device_id"),
+            SampleFlows.Finding("sensors-analytics-endpoint", Severity.Medium, "telemetry", "sa.tracker-b.test/sa.gif", "request-line"),
         ], [], true));
     }
 
@@ -179,14 +179,4 @@ public sealed class StoreCommandsTests : IAsyncLifetime
 
     private static Flow Flow(DateTimeOffset at, string host, string path, string query, HeaderField[] headers) =>
         SampleFlows.Https(at, host, path, query, [new("Host", host), .. headers]);
-
-    private static Finding Finding(string rule, Severity severity, string category, string value, string path) => new()
-    {
-        RuleId = rule,
-        Title = rule,
-        Severity = severity,
-        Category = category,
-        Value = value,
-        LeafPath = path,
-    };
 }

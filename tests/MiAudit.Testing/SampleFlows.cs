@@ -1,9 +1,10 @@
+using MiAudit.Detection.Findings;
 using MiAudit.Flows;
 
 namespace MiAudit.Testing;
 
 /// <summary>
-/// Flows as the proxy records an intercepted HTTPS exchange from a phone on the Wi-Fi, for tests that fill a store
+/// Flows (and findings) as the proxy records an intercepted HTTPS exchange from a phone on the Wi-Fi, for tests that fill a store
 /// or feed detection without traffic; tests vary what matters to them with <c>with { … }</c>.
 /// </summary>
 public static class SampleFlows
@@ -29,5 +30,19 @@ public static class SampleFlows
         RequestBody = body is null ? CapturedBody.Empty : CapturedBody.From(body),
         StatusCode = 200,
         ClientTls = new ClientTls(host, "h2", "Tls13"),
+    };
+
+    /// <summary>A finding as detection writes one; the transforms are those named in <paramref name="leafPath"/>.</summary>
+    public static Finding Finding(string rule, Severity severity, string category, string value, string leafPath) => new()
+    {
+        RuleId = rule,
+        Title = rule,
+        Severity = severity,
+        Category = category,
+        Value = value,
+        MatchedAs = "sample",
+        LeafPath = leafPath,
+        Transforms = leafPath.Split(" → ").Skip(1).Select(step => new string(step.TakeWhile(char.IsAsciiLetterOrDigit).ToArray())).ToArray(),
+        Snippet = "…" + value + "…",
     };
 }

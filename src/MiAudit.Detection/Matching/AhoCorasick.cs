@@ -12,8 +12,6 @@ public sealed class AhoCorasick
     /// <summary>Dense rows are kept for at most this many states; a search beyond them takes the sparse path.</summary>
     private const int MaxDenseRows = 4096;
 
-    private readonly bool _ignoreCase;
-
     // The patterns' alphabet: each distinct (folded) character is a class; class 0 is every character no pattern has,
     // which leads back to the root from any state.
     private readonly int[] _asciiClass = new int[RootFanout];
@@ -36,7 +34,6 @@ public sealed class AhoCorasick
 
     public AhoCorasick(IReadOnlyList<string> patterns, bool ignoreCase)
     {
-        _ignoreCase = ignoreCase;
         PatternCount = patterns.Count;
 
         // Build the trie with dictionaries, then freeze it into flat arrays for fast, allocation-free searching.
@@ -47,7 +44,7 @@ public sealed class AhoCorasick
             var node = 0;
             foreach (var raw in patterns[p])
             {
-                var c = Fold(raw);
+                var c = ignoreCase ? Fold(raw) : raw;
                 if (!children[node].TryGetValue(c, out var next))
                 {
                     next = children.Count;
@@ -228,7 +225,7 @@ public sealed class AhoCorasick
         return node == 0 ? 0 : -1;
     }
 
-    private char Fold(char c) => _ignoreCase && c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c;
+    private static char Fold(char c) => c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c;
 
     /// <summary>During construction: the state reached from <paramref name="node"/> on <paramref name="c"/>, following fail links.</summary>
     private static int Follow(List<Dictionary<char, int>> children, int[] fail, int node, char c)
