@@ -39,6 +39,9 @@ public sealed class DetectionEngine
         ];
     }
 
+    /// <summary>How a note about a failed detector starts (callers count these as MiAudit errors).</summary>
+    public const string DetectorFailurePrefix = "detector failed: ";
+
     public RuleSet Rules { get; }
 
     public DeviceProfile Profile { get; }
@@ -51,6 +54,10 @@ public sealed class DetectionEngine
     /// <summary>Learns navigations and searches from a request as soon as its head is known.</summary>
     public void ObserveRequest(Flow request) => History.Observe(request);
 
+    /// <summary>
+    /// Always returns: a decoding that fails becomes a note on its leaf, and a detector that fails (a MiAudit bug, never
+    /// the traffic's fault) becomes a note naming it, so no bytes an audited party sends can keep a flow from the record.
+    /// </summary>
     public FlowAnalysis Analyze(Flow flow)
     {
         var decoded = flow.Transport is FlowTransport.PassthroughTls or FlowTransport.OpaqueTcp
@@ -59,7 +66,14 @@ public sealed class DetectionEngine
         var context = new DetectionContext(flow, decoded, _sites.RegistrableDomain(flow.Host));
         foreach (var detector in _detectors)
         {
-            detector.Detect(context);
+            try
+            {
+                detector.Detect(context);
+            }
+            catch (Exception e) when (LeafExpander.IsDecodingFault(e))
+            {
+                decoded.LimitsReached.Add($"{DetectorFailurePrefix}{detector.GetType().Name}: {e.GetType().Name}: {e.Message}");
+            }
         }
 
         return context.Findings.Count == 0 && decoded.LimitsReached.Count == 0

@@ -50,7 +50,8 @@ internal static class Decompression
             truncated = CopyBounded(stream, output, limit);
             return output.ToArray();
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or ZstdSharp.ZstdException or ArgumentException)
+        // BrotliStream reports invalid data as InvalidOperationException, the others as InvalidDataException or their own.
+        catch (Exception e) when (e is InvalidDataException or IOException or ZstdSharp.ZstdException or ArgumentException or InvalidOperationException)
         {
             return null;
         }

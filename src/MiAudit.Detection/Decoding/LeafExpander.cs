@@ -31,11 +31,28 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
             return;
         }
 
-        if (Expand(text, path, utf8))
+        bool expanded;
+        try
+        {
+            expanded = Expand(text, path, utf8);
+        }
+        catch (Exception e) when (IsDecodingFault(e))
+        {
+            // Whatever the audited party sent, one value that will not decode must not hide the rest of the request.
+            Failed(path, e);
+            expanded = false;
+        }
+
+        if (expanded)
         {
             output.Leaves[index] = output.Leaves[index] with { Expanded = true };
         }
     }
+
+    /// <summary>Everything but the runtime running out of memory: decoding is bounded, so that is not ours to swallow.</summary>
+    internal static bool IsDecodingFault(Exception e) => e is not (OutOfMemoryException or InsufficientExecutionStackException);
+
+    private void Failed(LeafPath path, Exception e) => Note($"could not decode {path}: {e.GetType().Name}: {e.Message}");
 
     /// <summary>Tries the decodings that apply; true when one of them produced children that carry the whole value.</summary>
     private bool Expand(string text, LeafPath path, ReadOnlyMemory<byte> utf8)
@@ -127,6 +144,18 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
             return;
         }
 
+        try
+        {
+            ExpandBytes(bytes, path, guessed);
+        }
+        catch (Exception e) when (IsDecodingFault(e))
+        {
+            Failed(path, e);
+        }
+    }
+
+    private void ExpandBytes(byte[] bytes, LeafPath path, bool guessed)
+    {
         if (Decompression.SniffFormat(bytes) is { } format && Inflate(bytes, format, path) is { } inflated)
         {
             Bytes(inflated, path.Transform(format), guessed: false);
@@ -239,7 +268,7 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
                 var (hasKey, hasPayload) = (false, false);
                 foreach (var property in element.EnumerateObject())
                 {
-                    var name = property.Name;
+                    var name = JsonStrings.Name(property);
                     hasKey |= name is "ekey" or "key_id" or "pkv";
                     hasPayload |= name is "payloads" or "payload";
                     Walk(property.Value, path.Member(name));
@@ -260,7 +289,7 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
 
                 break;
             case JsonValueKind.String:
-                Text(element.GetString()!, path);
+                Text(JsonStrings.Value(element), path);
                 break;
             case JsonValueKind.Number:
                 AddLeaf(element.GetRawText(), path);

@@ -51,7 +51,15 @@ public static class RequestDecoder
             }
         }
 
-        DecodeBody(flow, expander, output);
+        try
+        {
+            DecodeBody(flow, expander, output);
+        }
+        catch (Exception e) when (LeafExpander.IsDecodingFault(e))
+        {
+            expander.Note($"could not decode body: {e.GetType().Name}: {e.Message}");
+        }
+
         return output;
     }
 
