@@ -18,3 +18,12 @@ public interface IRequestObserver
     /// <param name="request">The flow so far: request line and headers; no body, no response.</param>
     void OnRequest(Flow request);
 }
+
+/// <summary>
+/// Hears of each flow the moment it finished, on the proxy's path and before any observer has analysed it, so the
+/// evidence can be made durable however far analysis lags. It must not block.
+/// </summary>
+public interface IFlowJournal
+{
+    void OnFlowFinished(Flow flow);
+}

@@ -15,6 +15,9 @@ public sealed record AuditSession(
     long Flows,
     long Findings);
 
+/// <summary>A session row as stored (times as stored text), for recreating it in another file.</summary>
+internal sealed record SessionRow(long Id, string Label, string StartedAt, string MiAuditVersion, string RuleSetHash, string? DeviceProfile, string? Settings);
+
 /// <summary>Creates, closes and lists sessions.</summary>
 public sealed class SessionStore(SqliteConnection connection)
 {
@@ -79,6 +82,41 @@ public sealed class SessionStore(SqliteConnection connection)
         command.Parameters.AddWithValue("$id", sessionId);
         using var reader = command.ExecuteReader();
         return reader.Read() ? (reader.GetString(0), reader.GetString(1)) : throw new StorageException($"no session with id {sessionId}");
+    }
+
+    /// <summary>A session's row as stored, to recreate it in another file.</summary>
+    internal SessionRow Row(long sessionId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT label, started_at, miaudit_version, rule_set_hash, device_profile, settings FROM sessions WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", sessionId);
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new SessionRow(sessionId, reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5))
+            : throw new StorageException($"no session with id {sessionId}");
+    }
+
+    /// <summary>Makes sure the session row is in this file (same id); refuses a file where that id is another session.</summary>
+    internal void Ensure(SessionRow row)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO sessions (id, label, started_at, miaudit_version, rule_set_hash, device_profile, settings)
+            VALUES ($id, $label, $started, $version, $hash, $profile, $settings) ON CONFLICT(id) DO NOTHING;
+            SELECT label = $label AND started_at = $started FROM sessions WHERE id = $id;
+            """;
+        command.Parameters.AddWithValue("$id", row.Id);
+        command.Parameters.AddWithValue("$label", row.Label);
+        command.Parameters.AddWithValue("$started", row.StartedAt);
+        command.Parameters.AddWithValue("$version", row.MiAuditVersion);
+        command.Parameters.AddWithValue("$hash", row.RuleSetHash);
+        command.Parameters.AddWithValue("$profile", (object?)row.DeviceProfile ?? DBNull.Value);
+        command.Parameters.AddWithValue("$settings", (object?)row.Settings ?? DBNull.Value);
+        if ((long)command.ExecuteScalar()! != 1)
+        {
+            throw new StorageException($"session {row.Id} in this file is another session than \"{row.Label}\"");
+        }
     }
 
     /// <summary>Sessions named by id or label (a label may name several sessions).</summary>

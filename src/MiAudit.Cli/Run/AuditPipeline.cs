@@ -9,24 +9,43 @@ namespace MiAudit.Cli.Run;
 public sealed record StorePolicy(bool StoreAll, bool UnflaggedBodies, Severity FlagThreshold);
 
 /// <summary>
-/// The proxy's observer in <c>miaudit run</c>: learns navigations from request heads, analyses every finished flow,
-/// shows flagged ones live and hands what the policy keeps to the store.
+/// The proxy's observer in <c>miaudit run</c>: learns navigations from request heads, stages every finished flow with
+/// the writer before analysing it (so a lagging detection cannot lose it), shows flagged ones live and hands the store
+/// what the policy keeps.
 /// </summary>
 public sealed class AuditPipeline(DetectionEngine? engine, FlowWriter? writer, StorePolicy policy, HeaderRedactor redactor, LiveView view)
-    : IFlowObserver, IRequestObserver
+    : IFlowObserver, IRequestObserver, IFlowJournal
 {
     public void OnRequest(Flow request) => engine?.ObserveRequest(request);
+
+    public void OnFlowFinished(Flow flow)
+    {
+        // Without detection the verdict is immediate (OnFlowAsync); with it, the flow may be kept before it arrives.
+        if (engine is not null)
+        {
+            writer?.Stage(redactor.Apply(flow));
+        }
+    }
 
     public async ValueTask OnFlowAsync(Flow flow, CancellationToken cancellationToken)
     {
         var analysis = engine?.Analyze(flow) ?? FlowAnalysis.None;
         view.Report(flow, analysis);
         var flagged = analysis.IsFlagged(policy.FlagThreshold);
-        if (writer is not null && (flagged || policy.StoreAll))
+        if (writer is null)
+        {
+            return;
+        }
+
+        if (flagged || policy.StoreAll)
         {
             var keepBodies = flagged || policy.UnflaggedBodies;
             var stored = keepBodies ? flow : WithoutBodies(flow); // let go of bodies nobody will read, before queueing
             await writer.WriteAsync(new FlowRecord(redactor.Apply(stored), analysis.Findings, analysis.LimitsReached, keepBodies), cancellationToken);
+        }
+        else if (engine is not null)
+        {
+            writer.Discard(flow.Id);
         }
     }
 

@@ -14,6 +14,7 @@ public sealed class FlowDispatcher : IAsyncDisposable
     private readonly Channel<Flow> _queue;
     private readonly IReadOnlyList<IFlowObserver> _observers;
     private readonly IRequestObserver[] _requestObservers;
+    private readonly IFlowJournal[] _journals;
     private readonly ILogger _logger;
     private readonly Task[] _loops;
     private long _dispatched;
@@ -25,6 +26,7 @@ public sealed class FlowDispatcher : IAsyncDisposable
         _memory = new BodyMemoryBudget(bodyBytes);
         _observers = observers.ToArray();
         _requestObservers = _observers.OfType<IRequestObserver>().ToArray();
+        _journals = _observers.OfType<IFlowJournal>().ToArray();
         _logger = logger;
         _queue = Channel.CreateBounded<Flow>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait });
         _loops = Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(_ => Task.Run(RunAsync)).ToArray();
@@ -60,6 +62,18 @@ public sealed class FlowDispatcher : IAsyncDisposable
         if (_observers.Count == 0)
         {
             return;
+        }
+
+        foreach (var journal in _journals)
+        {
+            try
+            {
+                journal.OnFlowFinished(flow);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Flow journal {Journal} failed on {Method} {Url}", journal.GetType().Name, flow.Method, flow.Url);
+            }
         }
 
         try

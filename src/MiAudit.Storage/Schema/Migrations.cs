@@ -77,5 +77,11 @@ internal static class Migrations
         CREATE INDEX findings_rule ON findings(rule_id);
         CREATE INDEX findings_category_severity ON findings(category, severity);
         """,
+
+        // 2: flows stored before detection ran on them (the writer keeps evidence durable while detection lags).
+        """
+        ALTER TABLE flows ADD COLUMN analysis_pending INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX flows_analysis_pending ON flows(session_id) WHERE analysis_pending = 1;
+        """,
     ];
 }

@@ -17,6 +17,8 @@ internal sealed class FlowInserter : IDisposable
     private readonly sqlite3_stmt _insertFlow;
     private readonly sqlite3_stmt _insertFinding;
     private readonly sqlite3_stmt _deleteFindings;
+    private readonly sqlite3_stmt _deleteFlow;
+    private readonly sqlite3_stmt _markAnalysed;
 
     public FlowInserter(SqliteConnection connection)
     {
@@ -25,9 +27,10 @@ internal sealed class FlowInserter : IDisposable
             INSERT INTO flows (uid, session_id, started_at, completed_at, client_address, client_port, transport, http_version,
                 upstream_http_version, method, scheme, host, port, path, query, status, request_headers, request_body,
                 request_body_size, request_body_truncated, response_headers, response_body, response_body_size,
-                response_body_truncated, tls_server_name, tls_alpn, tls_version, error_kind, error_message, decode_limits, max_severity)
+                response_body_truncated, tls_server_name, tls_alpn, tls_version, error_kind, error_message, decode_limits, max_severity,
+                analysis_pending)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
-                ?25, ?26, ?27, ?28, ?29, ?30, ?31)
+                ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)
             ON CONFLICT(uid) DO NOTHING
             RETURNING id;
             """);
@@ -36,6 +39,8 @@ internal sealed class FlowInserter : IDisposable
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11);
             """);
         _deleteFindings = Prepare("DELETE FROM findings WHERE flow_id = ?1;");
+        _deleteFlow = Prepare("DELETE FROM flows WHERE uid = ?1;");
+        _markAnalysed = Prepare("UPDATE flows SET max_severity = ?2, analysis_pending = 0 WHERE id = ?1;");
     }
 
     public SqliteTransaction BeginTransaction() => _connection.BeginTransaction();
@@ -77,6 +82,7 @@ internal sealed class FlowInserter : IDisposable
         Text(s, 29, flow.Error?.Message);
         Text(s, 30, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits));
         Integer(s, 31, record.Findings.Count == 0 ? null : (int)record.Findings.Max(f => f.Severity));
+        raw.sqlite3_bind_int(s, 32, record.AnalysisPending ? 1 : 0);
 
         var step = raw.sqlite3_step(s);
         if (step == raw.SQLITE_DONE)
@@ -91,12 +97,26 @@ internal sealed class FlowInserter : IDisposable
         return flowId;
     }
 
-    /// <summary>Replaces a stored flow's findings (after a rescan with other rules).</summary>
+    /// <summary>Removes a stored flow (and, by cascade, its findings); false when it was not there.</summary>
+    public bool Delete(Guid flowId)
+    {
+        var s = _deleteFlow;
+        raw.sqlite3_reset(s);
+        Text(s, 1, flowId.ToString());
+        Check(raw.sqlite3_step(s), raw.SQLITE_DONE);
+        return raw.sqlite3_changes(_connection.Handle) > 0;
+    }
+
+    /// <summary>Replaces a stored flow's findings (after a rescan with other rules); the flow counts as analysed.</summary>
     public void ReplaceFindings(long flowId, IReadOnlyList<Finding> findings, string ruleSetHash)
     {
         raw.sqlite3_reset(_deleteFindings);
         raw.sqlite3_bind_int64(_deleteFindings, 1, flowId);
         Check(raw.sqlite3_step(_deleteFindings), raw.SQLITE_DONE);
+        raw.sqlite3_reset(_markAnalysed);
+        raw.sqlite3_bind_int64(_markAnalysed, 1, flowId);
+        Integer(_markAnalysed, 2, findings.Count == 0 ? null : (int)findings.Max(f => f.Severity));
+        Check(raw.sqlite3_step(_markAnalysed), raw.SQLITE_DONE);
         InsertFindings(flowId, findings, ruleSetHash);
     }
 
@@ -181,6 +201,8 @@ internal sealed class FlowInserter : IDisposable
         _insertFlow.Dispose();
         _insertFinding.Dispose();
         _deleteFindings.Dispose();
+        _deleteFlow.Dispose();
+        _markAnalysed.Dispose();
     }
 }
 

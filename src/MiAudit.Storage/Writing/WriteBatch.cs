@@ -1,0 +1,49 @@
+namespace MiAudit.Storage.Writing;
+
+/// <summary>What one writer operation does to the stored flows.</summary>
+internal enum WriteKind
+{
+    /// <summary>Insert the record (final, or unanalysed).</summary>
+    Insert,
+
+    /// <summary>The flow was stored unanalysed earlier: replace that row by the final record.</summary>
+    Supersede,
+
+    /// <summary>The flow was stored unanalysed earlier and turned out not to be kept: remove it.</summary>
+    Delete,
+}
+
+internal readonly record struct WriteOperation(WriteKind Kind, Guid FlowId, FlowRecord? Record);
+
+/// <summary>
+/// One transaction's worth of operations. It is kept until the transaction committed into a file that is still the one
+/// at the database's path, so a batch that went into a deleted file can be written again elsewhere.
+/// </summary>
+internal sealed class WriteBatch
+{
+    public List<WriteOperation> Operations { get; } = [];
+
+    /// <summary>Flows whose final record is in this batch (what "written" counts).</summary>
+    public int FinalFlows { get; private set; }
+
+    public int Count => Operations.Count;
+
+    public void Add(WriteKind kind, FlowRecord record)
+    {
+        Operations.Add(new WriteOperation(kind, record.Flow.Id, record));
+        if (!record.AnalysisPending)
+        {
+            FinalFlows++;
+        }
+    }
+
+    public void Delete(Guid flowId) => Operations.Add(new WriteOperation(WriteKind.Delete, flowId, null));
+
+    public IEnumerable<FlowRecord> Records => Operations.Where(o => o.Record is not null).Select(o => o.Record!);
+
+    public void Clear()
+    {
+        Operations.Clear();
+        FinalFlows = 0;
+    }
+}
