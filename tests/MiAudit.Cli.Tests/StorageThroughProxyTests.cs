@@ -80,46 +80,64 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
     [Fact]
     public async Task A_killed_proxy_loses_no_flow_answered_a_second_before_the_kill()
     {
-        var dir = PrepareDirectory("kill");
-        var answered = new ConcurrentDictionary<int, long>();
-        await using (var proxy = await env.StartProxyAsync(dir, "--store", "all"))
+        await KillUnderLoadAsync("kill", TimeSpan.FromSeconds(3), (client, n) => client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/load?n={n}")));
+    }
+
+    [Fact]
+    public async Task A_killed_proxy_loses_no_flow_answered_a_second_before_the_kill_while_detection_lags_behind_heavy_posts()
+    {
+        // About 200 KiB of telemetry events per body, each holding the profile's Android ID: detection is slower than the
+        // proxy, so flows queue up behind it.
+        var events = string.Join(",", Enumerable.Range(0, 700).Select(i =>
+            $$$"""{"event":"$pageview","properties":{"$url":"https://news.site-a.test/a/{{{i}}}?ref=r{{{i}}}","$title":"Article {{{i}}}","$device_id":"{{{AndroidId}}}","t":"{{{Convert.ToBase64String(Encoding.UTF8.GetBytes($"slot {i}"))}}}"}}"""));
+        await KillUnderLoadAsync("kill-posts", TimeSpan.FromSeconds(5), (client, n) =>
         {
-            using var client = proxy.CreateClient();
-            var clock = Stopwatch.StartNew();
-            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(4));
-            var next = 0;
-            var load = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            var json = $$"""{"n":{{n}},"events":[{{events}}]}""";
+            return client.PostAsync(env.Https(TlsOrigin.HostName, $"/echo/load?n={n}"), new StringContent(json, Encoding.UTF8, "application/json"));
+        });
+    }
+
+    private async Task KillUnderLoadAsync(string name, TimeSpan loadFor, Func<HttpClient, int, Task<HttpResponseMessage>> send)
+    {
+        var dir = PrepareDirectory(name);
+        var answered = new ConcurrentDictionary<int, long>();
+        await using var proxy = await env.StartProxyAsync(dir, "--store", "all", "--device-profile", Path.Combine(dir, "phone.yaml"));
+        using var client = proxy.CreateClient();
+        var clock = Stopwatch.StartNew();
+        var next = 0;
+        var killed = 0;
+        var load = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (Volatile.Read(ref killed) == 0)
             {
-                while (!stop.IsCancellationRequested)
+                var n = Interlocked.Increment(ref next);
+                try
                 {
-                    var n = Interlocked.Increment(ref next);
-                    try
-                    {
-                        using var response = await client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/load?n={n}"));
-                        answered[n] = clock.ElapsedMilliseconds;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        return; // the proxy is gone
-                    }
+                    using var response = await send(client, n);
+                    answered[n] = clock.ElapsedMilliseconds;
                 }
-            })).ToArray();
+                catch (HttpRequestException)
+                {
+                    return; // the proxy is gone
+                }
+            }
+        })).ToArray();
 
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            var killedAt = clock.ElapsedMilliseconds;
-            proxy.Process.Signal(MiAuditProcess.SigKill);
-            await proxy.Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
-            await Task.WhenAll(load);
+        await Task.Delay(loadFor);
+        var killedAt = clock.ElapsedMilliseconds;
+        proxy.Process.Signal(MiAuditProcess.SigKill);
+        Volatile.Write(ref killed, 1);
+        await proxy.Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(load);
 
-            var mustBeStored = answered.Where(a => a.Value < killedAt - 1000).Select(a => a.Key).ToHashSet();
-            Assert.True(mustBeStored.Count > 100, $"only {mustBeStored.Count} requests answered before the kill");
+        var mustBeStored = answered.Where(a => a.Value < killedAt - 1000).Select(a => a.Key).ToHashSet();
+        Assert.True(mustBeStored.Count > 50, $"only {mustBeStored.Count} requests answered before the kill");
 
-            using var db = new SqliteConnection($"Data Source={Path.Combine(dir, "miaudit.db")}");
-            db.Open();
-            Assert.Equal("ok", Scalar(db, "PRAGMA integrity_check;"));
-            var stored = StoredRequestNumbers(db);
-            Assert.Empty(mustBeStored.Except(stored));
-        }
+        using var db = new SqliteConnection($"Data Source={Path.Combine(dir, "miaudit.db")}");
+        db.Open();
+        Assert.Equal("ok", Scalar(db, "PRAGMA integrity_check;"));
+        var lost = mustBeStored.Except(StoredRequestNumbers(db)).ToList();
+        Assert.True(lost.Count == 0, $"{lost.Count} of {mustBeStored.Count} flows answered a second before the kill are not stored");
     }
 
     [Fact]
