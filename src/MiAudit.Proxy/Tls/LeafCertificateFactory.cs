@@ -28,23 +28,15 @@ public sealed class LeafCertificateFactory : IDisposable
     /// <summary>A certificate for <paramref name="host"/> (a DNS name or IP address) with its private key.</summary>
     public X509Certificate2 Create(string host)
     {
-        var san = new SubjectAlternativeNameBuilder();
-        if (IPAddress.TryParse(host, out var address))
+        var request = new CertificateRequest(Subject(host), _leafKey, HashAlgorithmName.SHA256);
+        if (AlternativeName(host) is { } san)
         {
-            san.AddIpAddress(address);
-        }
-        else
-        {
-            san.AddDnsName(host);
+            request.CertificateExtensions.Add(san);
         }
 
-        // CN is capped at 64 characters by RFC 5280; clients read the SAN anyway.
-        var subject = host.Length <= 64 ? $"CN={host}, O=MiAudit interception" : "O=MiAudit interception";
-        var request = new CertificateRequest(subject, _leafKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(_authorityKeyId);
 
         var now = _clock.GetUtcNow();
@@ -56,6 +48,43 @@ public sealed class LeafCertificateFactory : IDisposable
 
         using var signed = request.Create(_authority.Certificate, now.Subtract(Backdate), notAfter, NewSerialNumber());
         return signed.CopyWithPrivateKey(_leafKey);
+    }
+
+    /// <summary>The SAN for a DNS name or IP address; null for a name no DNS name can be (a client's odd SNI).</summary>
+    private static X509Extension? AlternativeName(string host)
+    {
+        var san = new SubjectAlternativeNameBuilder();
+        if (IPAddress.TryParse(host, out var address))
+        {
+            san.AddIpAddress(address);
+            return san.Build();
+        }
+
+        try
+        {
+            san.AddDnsName(host);
+            return san.Build();
+        }
+        catch (ArgumentException)
+        {
+            return null; // no client can match such a name anyway; the certificate still lets the handshake finish
+        }
+    }
+
+    /// <summary>
+    /// The subject, built attribute by attribute: the name comes from the client (SNI or CONNECT), and parsing it as
+    /// part of a DN string would let <c>a,O=Evil.test</c> add attributes of its own.
+    /// </summary>
+    private static X500DistinguishedName Subject(string host)
+    {
+        var subject = new X500DistinguishedNameBuilder();
+        if (host.Length <= 64) // RFC 5280's cap on CN; clients read the SAN anyway
+        {
+            subject.AddCommonName(host);
+        }
+
+        subject.AddOrganizationName("MiAudit interception");
+        return subject.Build();
     }
 
     private static byte[] NewSerialNumber()

@@ -62,6 +62,21 @@ public sealed class LeafCertificateTests : IDisposable
         Assert.Equal([longName], longLeaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
     }
 
+    [Theory]
+    [InlineData("a,O=Evil.test")]
+    [InlineData("a+O=Evil.test")]
+    [InlineData("a\", O=Evil.test")]
+    [InlineData("a;O=Evil.test")]
+    [InlineData("a\nO=Evil.test")]
+    public void A_client_chosen_name_cannot_add_attributes_to_the_subject(string host)
+    {
+        using var leaf = _factory.Create(host);
+
+        var attributes = leaf.SubjectName.EnumerateRelativeDistinguishedNames().ToList();
+        Assert.Equal("MiAudit interception", Assert.Single(attributes, a => a.GetSingleElementType().Value == "2.5.4.10").GetSingleElementValue());
+        Assert.Equal(host, Assert.Single(attributes, a => a.GetSingleElementType().Value == "2.5.4.3").GetSingleElementValue());
+    }
+
     [Fact]
     public void All_leaves_share_one_key()
     {
