@@ -51,7 +51,7 @@ public sealed class AuditPipeline(DetectionEngine? engine, FlowWriter? writer, S
 
     private static Flow WithoutBodies(Flow flow) => flow with
     {
-        RequestBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, flow.RequestBody.WireLength),
-        ResponseBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, flow.ResponseBody.WireLength),
+        RequestBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, flow.RequestBody.WireLength, flow.RequestBody.Ended),
+        ResponseBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, flow.ResponseBody.WireLength, flow.ResponseBody.Ended),
     };
 }

@@ -13,6 +13,11 @@ internal sealed class BodyCapture(int limit, Func<long?> expectedLength)
     private int _length;
     private long _wireLength;
 
+    /// <summary>Set when a read returned 0: the sender's body ended.</summary>
+    public bool EndSeen { get; private set; }
+
+    public void End() => EndSeen = true;
+
     public void Append(ReadOnlySpan<byte> data)
     {
         _wireLength += data.Length;
@@ -36,6 +41,7 @@ internal sealed class BodyCapture(int limit, Func<long?> expectedLength)
         _length += take;
     }
 
-    public CapturedBody ToCapturedBody() =>
-        _wireLength == 0 ? CapturedBody.Empty : new CapturedBody(_buffer.AsMemory(0, _length), _wireLength);
+    /// <param name="ended">Whether the body reached its end (see <see cref="CapturedBody.Ended"/>).</param>
+    public CapturedBody ToCapturedBody(bool ended) =>
+        _wireLength == 0 && ended ? CapturedBody.Empty : new CapturedBody(_buffer.AsMemory(0, _length), _wireLength, ended);
 }

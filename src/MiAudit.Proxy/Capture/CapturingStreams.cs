@@ -8,7 +8,7 @@ internal sealed class CapturingReadStream(Stream inner, BodyCapture capture) : P
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await Inner.ReadAsync(buffer, cancellationToken);
-        capture.Append(buffer.Span[..read]);
+        Seen(buffer.Span[..read], asked: buffer.Length);
         return read;
     }
 
@@ -18,8 +18,17 @@ internal sealed class CapturingReadStream(Stream inner, BodyCapture capture) : P
     public override int Read(byte[] buffer, int offset, int count)
     {
         var read = Inner.Read(buffer, offset, count);
-        capture.Append(buffer.AsSpan(offset, read));
+        Seen(buffer.AsSpan(offset, read), asked: count);
         return read;
+    }
+
+    private void Seen(ReadOnlySpan<byte> data, int asked)
+    {
+        capture.Append(data);
+        if (data.IsEmpty && asked > 0)
+        {
+            capture.End();
+        }
     }
 }
 

@@ -59,14 +59,17 @@ internal sealed class ExchangeRecorder
             Path = queryStart < 0 ? pathAndQuery : pathAndQuery[..queryStart],
             Query = queryStart < 0 ? "" : pathAndQuery[queryStart..],
             RequestHeaders = Fields(_context.Request.Headers),
-            RequestBody = _requestBody.ToCapturedBody(),
+            RequestBody = _requestBody.ToCapturedBody(ended: _requestBody.EndSeen || !RequestCanHaveBody),
             StatusCode = answered ? _context.Response.StatusCode : null,
             ResponseHeaders = answered ? Fields(_context.Response.Headers) : [],
-            ResponseBody = _responseBody.ToCapturedBody(),
+            ResponseBody = _responseBody.ToCapturedBody(ended: error is null),
             ClientTls = _target.ClientTls,
             Error = error,
         };
     }
+
+    /// <summary>False for requests that carry no body at all (Kestrel knows from the framing), whose end is never read.</summary>
+    private bool RequestCanHaveBody => _context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
 
     private static List<HeaderField> Fields(IHeaderDictionary headers)
     {

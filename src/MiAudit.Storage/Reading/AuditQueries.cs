@@ -82,7 +82,8 @@ public sealed class AuditQueries(SqliteConnection connection)
             SELECT f.id, f.uid, s.label, f.started_at, f.completed_at, f.client_address, f.client_port, f.transport, f.http_version,
                    f.upstream_http_version, f.method, f.scheme, f.host, f.port, f.path, f.query, f.status, f.request_headers,
                    f.request_body, f.request_body_size, f.response_headers, f.response_body, f.response_body_size,
-                   f.tls_server_name, f.tls_alpn, f.tls_version, f.error_kind, f.error_message, f.session_id
+                   f.tls_server_name, f.tls_alpn, f.tls_version, f.error_kind, f.error_message, f.session_id,
+                   f.request_body_truncated, f.response_body_truncated
             FROM flows f JOIN sessions s ON s.id = f.session_id
             WHERE {where}
             ORDER BY f.started_at, f.id;
@@ -109,9 +110,9 @@ public sealed class AuditQueries(SqliteConnection connection)
                 Query = reader.GetString(15),
                 StatusCode = reader.IsDBNull(16) ? null : reader.GetInt32(16),
                 RequestHeaders = Writing.HeaderJson.Deserialize(reader.GetString(17)),
-                RequestBody = Body(reader, 18, 19),
+                RequestBody = Body(reader, 18, 19, 29),
                 ResponseHeaders = Writing.HeaderJson.Deserialize(reader.GetString(20)),
-                ResponseBody = Body(reader, 21, 22),
+                ResponseBody = Body(reader, 21, 22, 30),
                 ClientTls = reader.IsDBNull(24) ? null : new ClientTls(reader.IsDBNull(23) ? null : reader.GetString(23), reader.GetString(24), reader.IsDBNull(25) ? "" : reader.GetString(25)),
                 Error = reader.IsDBNull(26) ? null : new FlowError(reader.GetString(26), reader.IsDBNull(27) ? "" : reader.GetString(27)),
             };
@@ -145,10 +146,13 @@ public sealed class AuditQueries(SqliteConnection connection)
         return findings;
     }
 
-    private static CapturedBody Body(SqliteDataReader reader, int bytesColumn, int sizeColumn)
+    private static CapturedBody Body(SqliteDataReader reader, int bytesColumn, int sizeColumn, int truncatedColumn)
     {
         var bytes = reader.IsDBNull(bytesColumn) ? [] : (byte[])reader.GetValue(bytesColumn);
-        return new CapturedBody(bytes, Math.Max(bytes.Length, reader.GetInt64(sizeColumn)));
+        var size = Math.Max(bytes.Length, reader.GetInt64(sizeColumn));
+        // Marked truncated with every byte that passed kept: the body itself was cut short on the wire.
+        var ended = !(reader.GetInt64(truncatedColumn) != 0 && bytes.Length >= size);
+        return new CapturedBody(bytes, size, ended);
     }
 }
 

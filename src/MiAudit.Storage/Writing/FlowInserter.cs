@@ -70,11 +70,11 @@ internal sealed class FlowInserter : IDisposable
         Text(s, 17, HeaderJson.Serialize(flow.RequestHeaders));
         Body(s, 18, record.KeepBodies ? flow.RequestBody.Bytes : default);
         raw.sqlite3_bind_int64(s, 19, flow.RequestBody.WireLength);
-        raw.sqlite3_bind_int(s, 20, (record.KeepBodies ? flow.RequestBody.Truncated : flow.RequestBody.WireLength > 0) ? 1 : 0);
+        raw.sqlite3_bind_int(s, 20, (record.KeepBodies ? flow.RequestBody.Truncated : flow.RequestBody.WireLength > 0 || !flow.RequestBody.Ended) ? 1 : 0);
         Text(s, 21, HeaderJson.Serialize(flow.ResponseHeaders));
         Body(s, 22, record.KeepBodies ? flow.ResponseBody.Bytes : default);
         raw.sqlite3_bind_int64(s, 23, flow.ResponseBody.WireLength);
-        raw.sqlite3_bind_int(s, 24, (record.KeepBodies ? flow.ResponseBody.Truncated : flow.ResponseBody.WireLength > 0) ? 1 : 0);
+        raw.sqlite3_bind_int(s, 24, (record.KeepBodies ? flow.ResponseBody.Truncated : flow.ResponseBody.WireLength > 0 || !flow.ResponseBody.Ended) ? 1 : 0);
         Text(s, 25, flow.ClientTls?.ServerName);
         Text(s, 26, flow.ClientTls?.ApplicationProtocol);
         Text(s, 27, flow.ClientTls?.Protocol);

@@ -68,6 +68,26 @@ public class HttpsInterceptionTests(ProxyEnvironment env) : IClassFixture<ProxyE
     }
 
     [Theory]
+    [InlineData(2)] // an HTTP/1.1 origin drains the body before it answers; an HTTP/2 one resets the stream
+    public async Task An_upload_the_server_answers_before_reading_is_marked_truncated(int major)
+    {
+        using var client = env.Client(new Version(major, 0), HttpVersionPolicy.RequestVersionExact);
+
+        try
+        {
+            using var response = await client.PostAsync(env.Https($"/status/200?early={major}"), new ByteArrayContent(TlsOrigin.Pattern(2 * 1024 * 1024)));
+        }
+        catch (HttpRequestException)
+        {
+            // An HTTP/1.1 server that answers early may close before the client finished sending; the flow is what counts.
+        }
+
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Query == $"?early={major}");
+        Assert.True(flow.RequestBody.WireLength < 2 * 1024 * 1024, $"{flow.RequestBody.WireLength} bytes passed");
+        Assert.True(flow.RequestBody.Truncated, $"{flow.RequestBody.Bytes.Length} of {flow.RequestBody.WireLength} bytes kept and marked complete");
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public async Task Large_uploads_and_downloads_stream_through_intact_and_capture_stops_at_the_limit(int major)
