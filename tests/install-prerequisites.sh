@@ -12,6 +12,9 @@ command -v certutil >/dev/null || needed+=(libnss3-tools)
 command -v sqlite3 >/dev/null || needed+=(sqlite3)
 command -v node >/dev/null || needed+=(nodejs)
 command -v npm >/dev/null || needed+=(npm)
+# Network namespaces for tests that need addresses of "this machine" other than loopback, and a server inside them.
+command -v ip >/dev/null || needed+=(iproute2)
+command -v python3 >/dev/null || needed+=(python3)
 
 if [ ${#needed[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${needed[*]}"

@@ -57,10 +57,7 @@ public sealed class ProxyServer : IAsyncDisposable
         builder.Services.AddHttpForwarder();
 
         var flows = new FlowDispatcher(observers, options.FlowQueueCapacity, options.FlowQueueBodyBytes, loggerFactory.CreateLogger<FlowDispatcher>());
-        var ownAddresses = options.ListenEndPoint.Address.Equals(IPAddress.Any) || options.ListenEndPoint.Address.Equals(IPAddress.IPv6Any)
-            ? null // every interface: the policy looks them up
-            : new[] { options.ListenEndPoint.Address };
-        var connector = new UpstreamConnector(options.HostMap, options.UpstreamConnectTimeout, new UpstreamAddressPolicy(options.AllowLoopbackUpstream, ownAddresses));
+        var connector = new UpstreamConnector(options.HostMap, options.UpstreamConnectTimeout, new UpstreamAddressPolicy(options.AllowLoopbackUpstream));
         var authentication = options.ProxyAuthentication is { } credentials ? new ProxyAuthentication(credentials) : null;
         var access = new ClientAccessMiddleware(new ClientAccessPolicy(options.AllowedClients), clock, loggerFactory.CreateLogger<ClientAccessMiddleware>());
         var leafFactory = new LeafCertificateFactory(authority, clock);

@@ -31,9 +31,11 @@ public sealed partial class MiAuditProcess : IAsyncDisposable
         }
     }
 
-    public static MiAuditProcess Start(string workingDirectory, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    /// <param name="launcher">A command that runs miaudit for us, e.g. <c>ip netns exec NAME</c> (it must exec, so signals reach miaudit).</param>
+    public static MiAuditProcess Start(string workingDirectory, IEnumerable<string> arguments, IDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? launcher = null)
     {
-        var info = CreateStartInfo(workingDirectory, arguments, environment);
+        var info = CreateStartInfo(workingDirectory, arguments, environment, launcher);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var wrapper = new MiAuditProcess(process);
         process.OutputDataReceived += (_, e) => wrapper.OnLine(e.Data);
@@ -48,7 +50,7 @@ public sealed partial class MiAuditProcess : IAsyncDisposable
     /// <summary>Runs a command to completion (e.g. <c>ca show</c>).</summary>
     public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(string workingDirectory, params string[] arguments)
     {
-        using var process = Process.Start(CreateStartInfo(workingDirectory, arguments, null))!;
+        using var process = Process.Start(CreateStartInfo(workingDirectory, arguments, null, null))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -122,15 +124,21 @@ public sealed partial class MiAuditProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static ProcessStartInfo CreateStartInfo(string workingDirectory, IEnumerable<string> arguments, IDictionary<string, string>? environment)
+    private static ProcessStartInfo CreateStartInfo(string workingDirectory, IEnumerable<string> arguments, IDictionary<string, string>? environment,
+        IReadOnlyList<string>? launcher)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var word in launcher?.Skip(1).Append("dotnet") ?? [])
+        {
+            info.ArgumentList.Add(word);
+        }
+
         info.ArgumentList.Add(RepositoryPaths.MiAuditDll);
         foreach (var argument in arguments)
         {

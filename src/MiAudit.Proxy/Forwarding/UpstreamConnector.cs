@@ -32,6 +32,11 @@ public sealed class UpstreamConnector(HostMap hostMap, TimeSpan connectTimeout, 
                 try
                 {
                     await socket.ConnectAsync(endPoint, timeout.Token);
+                    if (addresses.RefusalOnceConnected(socket) is { } local)
+                    {
+                        throw new Access.UpstreamForbiddenException(host, local);
+                    }
+
                     return socket;
                 }
                 catch (SocketException e)
