@@ -58,6 +58,12 @@ public sealed class ProxyOptions
     /// <summary>How long an upstream response may stay silent before the exchange fails with 504.</summary>
     public TimeSpan UpstreamActivityTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>
+    /// Upstream connections kept open across all hosts before idle ones (hosts with no request in flight) are closed,
+    /// least recently used first. Busy connections are never closed, so more may be open while that many are busy.
+    /// </summary>
+    public int MaxIdleUpstreamConnections { get; set; } = 256;
+
     /// <summary>How many finished flows may wait for observers before new ones wait (back-pressure).</summary>
     public int FlowQueueCapacity { get; set; } = 2048;
 

@@ -80,10 +80,12 @@ public sealed class ProxyServer : IAsyncDisposable
         });
 
         var app = builder.Build();
+        var connections = new UpstreamConnectionLimit(options.MaxIdleUpstreamConnections);
         var handler = new ProxyRequestHandler(
             authentication,
             app.Services.GetRequiredService<IHttpForwarder>(),
-            UpstreamClientFactory.Create(connector, new UpstreamCertificateValidator(options.UpstreamTrustedCas, options.InsecureUpstream)),
+            UpstreamClientFactory.Create(connector, new UpstreamCertificateValidator(options.UpstreamTrustedCas, options.InsecureUpstream), connections),
+            connections,
             flows,
             new CertificatePage.CertificatePage(authority),
             options,

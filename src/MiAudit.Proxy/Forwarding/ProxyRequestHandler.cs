@@ -16,6 +16,7 @@ internal sealed class ProxyRequestHandler(
     Access.ProxyAuthentication? authentication,
     IHttpForwarder forwarder,
     HttpMessageInvoker upstream,
+    UpstreamConnectionLimit connections,
     FlowDispatcher flows,
     CertificatePage.CertificatePage certificatePage,
     ProxyOptions options,
@@ -61,7 +62,11 @@ internal sealed class ProxyRequestHandler(
         var recorder = new ExchangeRecorder(context, target, options.BodyCaptureLimit, clock.GetUtcNow());
         flows.ObserveRequest(() => recorder.ToFlow(recorder.StartedAt, error: null, answered: false));
         var config = HttpProtocol.IsHttp2(context.Request.Protocol) ? _http2Config : _http11Config;
-        var error = await forwarder.SendAsync(context, target.DestinationPrefix, upstream, config, FaithfulTransformer.Instance);
+        ForwarderError error;
+        using (connections.BeginRequest(target.Host, target.Port))
+        {
+            error = await forwarder.SendAsync(context, target.DestinationPrefix, upstream, config, FaithfulTransformer.Instance);
+        }
 
         FlowError? flowError = null;
         var answered = true;

@@ -10,9 +10,9 @@ namespace MiAudit.Proxy.Forwarding;
 /// Builds the one <see cref="HttpMessageInvoker"/> that carries every forwarded request. It is configured to be
 /// byte-faithful: an auditing proxy must not add cookies, follow redirects, decompress, or add trace headers.
 /// </summary>
-public static class UpstreamClientFactory
+internal static class UpstreamClientFactory
 {
-    public static HttpMessageInvoker Create(UpstreamConnector connector, UpstreamCertificateValidator validator)
+    public static HttpMessageInvoker Create(UpstreamConnector connector, UpstreamCertificateValidator validator, UpstreamConnectionLimit limit)
     {
         var handler = new SocketsHttpHandler
         {
@@ -29,7 +29,7 @@ public static class UpstreamClientFactory
             ConnectCallback = async (context, cancellationToken) =>
             {
                 var socket = await connector.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
+                return limit.Track(context.DnsEndPoint.Host, context.DnsEndPoint.Port, socket);
             },
             SslOptions = new SslClientAuthenticationOptions
             {
