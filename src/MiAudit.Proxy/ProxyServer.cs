@@ -11,6 +11,7 @@ using MiAudit.Proxy.Access;
 using MiAudit.Proxy.Capture;
 using MiAudit.Proxy.Connect;
 using MiAudit.Proxy.Forwarding;
+using MiAudit.Proxy.Logging;
 using MiAudit.Proxy.Tls;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -53,7 +54,8 @@ public sealed class ProxyServer : IAsyncDisposable
         clock ??= TimeProvider.System;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
+        var throttle = new LogThrottle(clock, TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<ILoggerFactory>(new ServerLoggerFactory(loggerFactory, throttle));
         builder.Services.AddHttpForwarder();
 
         var flows = new FlowDispatcher(observers, options.FlowQueueCapacity, options.FlowQueueBodyBytes, loggerFactory.CreateLogger<FlowDispatcher>());
@@ -64,7 +66,7 @@ public sealed class ProxyServer : IAsyncDisposable
         var certificates = new LeafCertificateCache(leafFactory, authority.Certificate, options.LeafCacheCapacity);
         var passthrough = new PassthroughPolicy(options.PassthroughHosts, options.AutoPassthroughAfterFailures);
         var connect = new ConnectMiddleware(options, authentication, new TlsInterceptor(certificates, options.EnableHttp2), passthrough,
-            new TcpRelay(connector), flows, clock, loggerFactory.CreateLogger<ConnectMiddleware>());
+            new TcpRelay(connector), flows, clock, throttle, loggerFactory.CreateLogger<ConnectMiddleware>());
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -15,7 +15,7 @@ namespace MiAudit.Proxy.Connect;
 /// After "200 Connection Established" it looks at the client's first bytes: TLS is intercepted (or passed through),
 /// plain HTTP is served as HTTP, anything else is relayed. Connections that do not start with CONNECT go straight on.
 /// </summary>
-public sealed class ConnectMiddleware(
+internal sealed class ConnectMiddleware(
     ProxyOptions options,
     Access.ProxyAuthentication? authentication,
     TlsInterceptor interceptor,
@@ -23,6 +23,7 @@ public sealed class ConnectMiddleware(
     TcpRelay relay,
     FlowDispatcher flows,
     TimeProvider clock,
+    Logging.LogThrottle throttle,
     ILogger<ConnectMiddleware> logger)
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
@@ -37,11 +38,29 @@ public sealed class ConnectMiddleware(
         {
             await HandleAsync(connection, next);
         }
-        catch (Exception e) when (e is IOException or ConnectionAbortedException)
+        catch (Exception e) when (e is IOException or ConnectionAbortedException or OperationCanceledException)
         {
             // A client that resets its connection (phones do, when they switch networks or kill an app) surfaces as
             // an exception from the transport: that is the client leaving, not a fault to report as unhandled.
             logger.LogDebug("Connection from {Client} ended abruptly: {Reason}", connection.RemoteEndPoint, e.Message);
+        }
+        catch (Exception e)
+        {
+            // Nothing a client sends should get here: this is MiAudit's bug. Counted and throttled, with the trace.
+            if (throttle.TryPass("connect-bug", out var suppressed))
+            {
+                logger.LogError(e, "MiAudit bug while handling a connection from {Client}{Held}", connection.RemoteEndPoint, Logging.LogThrottle.Held(suppressed));
+            }
+        }
+    }
+
+    /// <summary>One line per client address per window for what clients get wrong; the rest is counted.</summary>
+    private void ClientFault(ConnectionContext connection, string message, params object?[] arguments)
+    {
+        var client = (connection.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "?";
+        if (throttle.TryPass($"client {client}", out var suppressed))
+        {
+            logger.LogInformation(message + "{Held}", [.. arguments, Logging.LogThrottle.Held(suppressed)]);
         }
     }
 
@@ -66,7 +85,7 @@ public sealed class ConnectMiddleware(
 
         if (authentication is not null && !authentication.Accepts(request.Header("Proxy-Authorization")))
         {
-            logger.LogInformation("CONNECT {Host}:{Port} from {Client} without valid proxy credentials", request.Host, request.Port, connection.RemoteEndPoint);
+            ClientFault(connection, "CONNECT {Host}:{Port} from {Client} without valid proxy credentials", request.Host, request.Port, connection.RemoteEndPoint);
             await RefuseAsync(connection, 407, "proxy authentication required");
             return;
         }
@@ -120,7 +139,7 @@ public sealed class ConnectMiddleware(
             }
             else
             {
-                logger.LogInformation("The client refused MiAudit's certificate for {Host}:{Port}: {Reason}", request.Host, request.Port, reason);
+                ClientFault(connection, "The client refused MiAudit's certificate for {Host}:{Port}: {Reason}", request.Host, request.Port, reason);
             }
 
             await flows.PublishAsync(TunnelFlow(connection, request, FlowTransport.InterceptedTls, startedAt, 0, 0,
@@ -205,7 +224,7 @@ public sealed class ConnectMiddleware(
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (status == ConnectHeadStatus.Invalid)
                 {
-                    logger.LogInformation("Refused CONNECT from {Client}: {Reason}", connection.RemoteEndPoint, error!.Reason);
+                    ClientFault(connection, "Refused CONNECT from {Client}: {Reason}", connection.RemoteEndPoint, error!.Reason);
                     await RefuseAsync(connection, error.StatusCode, error.Reason);
                     return HeadOutcome.Refused;
                 }
@@ -218,7 +237,7 @@ public sealed class ConnectMiddleware(
         }
         catch (OperationCanceledException) when (!connection.ConnectionClosed.IsCancellationRequested)
         {
-            logger.LogInformation("Closed connection from {Client}: no complete CONNECT head within {Seconds} s",
+            ClientFault(connection, "Closed connection from {Client}: no complete CONNECT head within {Seconds} s",
                 connection.RemoteEndPoint, options.ConnectHeadTimeout.TotalSeconds);
             await RefuseAsync(connection, 408, "request head timeout");
             return HeadOutcome.Refused;

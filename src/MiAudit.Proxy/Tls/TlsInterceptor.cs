@@ -53,6 +53,11 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         {
             return await FailedAsync(ssl, e, refused: false);
         }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // What SslStream throws for records that are not TLS at all: malformed, not a refusal of our certificate.
+            return await FailedAsync(ssl, new AuthenticationException($"malformed TLS from the client ({e.Message})", e), refused: false);
+        }
 
         var handshakeDone = Stopwatch.GetTimestamp();
         try
