@@ -70,6 +70,7 @@ public static class ProxyRunner
                    summaryInterval: TimeSpan.FromSeconds(10)))
         {
             await using var ownedWriter = writer;
+            await using var trimmer = new MemoryTrimmer();
             var engine = settings.Detection?.CreateEngine();
             ReportSetup(logger, settings, authority, engine);
             var pipeline = new AuditPipeline(engine, writer, settings.Store, settings.Redactor, view);

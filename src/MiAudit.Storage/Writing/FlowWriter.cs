@@ -25,6 +25,9 @@ public sealed class FlowWriter : IAsyncDisposable
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMilliseconds(250);
 
     private const int MaxBatch = 500;
+
+    // Large bodies make long transactions; staged flows wait behind them, so a batch also stops at this many body bytes.
+    private const long MaxBatchBytes = 8L << 20;
     private const long MaxSpillBytes = 4L << 30;
     private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(1);
 
@@ -111,7 +114,7 @@ public sealed class FlowWriter : IAsyncDisposable
             }
 
             var released = 0L;
-            while (batch.Count < MaxBatch && _operations.Reader.TryRead(out var operation))
+            while (batch.Count < MaxBatch && released < MaxBatchBytes && _operations.Reader.TryRead(out var operation))
             {
                 released += Apply(operation, batch);
             }
