@@ -8,7 +8,10 @@ bash tests/install-prerequisites.sh || { echo "tests: 0 passed, 1 failed"; exit 
 
 results=TestResults
 rm -rf "$results"
-dotnet test MiAudit.sln -c Release --results-directory "$results" --logger "trx" --logger "console;verbosity=normal" "$@"
+# A hung test is killed after 8 minutes (and counted as failed) rather than eating CI's 90; the whole run is capped too.
+timeout --signal=TERM --kill-after=60 60m \
+  dotnet test MiAudit.sln -c Release --results-directory "$results" --logger "trx" --logger "console;verbosity=normal" \
+    --blame-hang-timeout 8m --blame-hang-dump-type none "$@"
 status=$?
 
 passed=0

@@ -84,6 +84,14 @@ public sealed class SessionStore(SqliteConnection connection)
         return reader.Read() ? (reader.GetString(0), reader.GetString(1)) : throw new StorageException($"no session with id {sessionId}");
     }
 
+    /// <summary>Flows stored before detection ran on them (a run ended first); <c>miaudit scan</c> analyses them.</summary>
+    public long UnanalysedFlows()
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM flows WHERE analysis_pending = 1;";
+        return (long)command.ExecuteScalar()!;
+    }
+
     /// <summary>A session's row as stored, to recreate it in another file.</summary>
     internal SessionRow Row(long sessionId)
     {

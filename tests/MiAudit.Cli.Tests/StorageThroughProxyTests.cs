@@ -138,6 +138,14 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
         Assert.Equal("ok", Scalar(db, "PRAGMA integrity_check;"));
         var lost = mustBeStored.Except(StoredRequestNumbers(db)).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} of {mustBeStored.Count} flows answered a second before the kill are not stored");
+        db.Close();
+
+        // Flows stored before detection reached them are analysed by scan: afterwards none is pending.
+        var (exitCode, stdout, stderr) = await MiAuditProcess.RunAsync(dir, "scan", "--device-profile", Path.Combine(dir, "phone.yaml"));
+        Assert.True(exitCode == 0, stdout + stderr);
+        using var scanned = new SqliteConnection($"Data Source={Path.Combine(dir, "miaudit.db")};Mode=ReadOnly;Pooling=False");
+        scanned.Open();
+        Assert.Equal(0L, Scalar(scanned, "SELECT COUNT(*) FROM flows WHERE analysis_pending = 1;"));
     }
 
     [Fact]

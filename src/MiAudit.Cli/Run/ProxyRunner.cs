@@ -43,7 +43,14 @@ public static class ProxyRunner
         {
             using (var connection = AuditDatabase.Open(settings.Database.FullName))
             {
-                sessionId = new SessionStore(connection).Start(settings.SessionLabel, Version, ruleSetHash, settings.Detection?.ProfileText,
+                var sessions = new SessionStore(connection);
+                if (sessions.UnanalysedFlows() is > 0 and var unanalysed)
+                {
+                    logger.LogWarning("{Count} flows in {Database} were stored before detection ran on them (an earlier run was stopped first); 'miaudit scan' analyses them",
+                        unanalysed, settings.Database.FullName);
+                }
+
+                sessionId = sessions.Start(settings.SessionLabel, Version, ruleSetHash, settings.Detection?.ProfileText,
                     JsonSerializer.Serialize(new { store = settings.Store.StoreAll ? "all" : "flagged", minSeverity = settings.Store.FlagThreshold.ToString() }),
                     DateTimeOffset.UtcNow);
             }

@@ -119,15 +119,19 @@ public sealed class FlowWriter : IAsyncDisposable
                 released += Apply(operation, batch);
             }
 
-            StoreStale(batch, Stopwatch.GetTimestamp());
+            StoreStale(batch, Stopwatch.GetTimestamp(), released);
             Commit(batch);
             _memory.Release(released);
             CheckHealthWhenDue();
         }
 
         // Closing: whatever is still staged never got a verdict; keep it as seen.
-        StoreStale(batch, long.MaxValue);
-        Commit(batch);
+        while (_stagedOrder.Count > 0)
+        {
+            StoreStale(batch, long.MaxValue, 0);
+            Commit(batch);
+        }
+
         CheckHealth();
     }
 
@@ -182,13 +186,16 @@ public sealed class FlowWriter : IAsyncDisposable
         }
     }
 
-    private void StoreStale(WriteBatch batch, long now)
+    /// <summary>Adds staged flows older than <see cref="StaleAfter"/> to the batch, unanalysed, until it holds <see cref="MaxBatchBytes"/>.</summary>
+    private void StoreStale(WriteBatch batch, long now, long batchBytes)
     {
-        while (_stagedOrder.TryPeek(out var oldest) && (now == long.MaxValue || Stopwatch.GetElapsedTime(oldest.StagedAt, now) >= StaleAfter))
+        while (batchBytes < MaxBatchBytes && _stagedOrder.TryPeek(out var oldest)
+            && (now == long.MaxValue || Stopwatch.GetElapsedTime(oldest.StagedAt, now) >= StaleAfter))
         {
             _stagedOrder.Dequeue();
             if (_staged.Remove(oldest.Id, out var flow))
             {
+                batchBytes += BodyMemoryBudget.SizeOf(flow);
                 batch.Add(WriteKind.Insert, FlowRecord.Unanalysed(flow));
                 _storedUnanalysed.Add(oldest.Id);
                 Interlocked.Increment(ref _unanalysed);
