@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using MiAudit.Flows;
@@ -36,12 +36,16 @@ public sealed class FlowWriter : IAsyncDisposable
     private readonly SessionRow _session;
     private readonly string _ruleSetHash;
     private readonly ILogger _logger;
-    private readonly Channel<Operation> _operations = Channel.CreateUnbounded<Operation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<Operation> _operations = new();
+    private readonly SemaphoreSlim _wake = new(0);
     private readonly BodyMemoryBudget _memory = new(128L * 1024 * 1024);
-    private readonly Dictionary<Guid, Flow> _staged = [];
-    private readonly Queue<(Guid Id, long StagedAt)> _stagedOrder = new();
-    private readonly HashSet<Guid> _storedUnanalysed = [];
-    private readonly Task _loop;
+    private readonly ConcurrentDictionary<Guid, Flow> _staged = new();
+    private readonly ConcurrentQueue<(Guid Id, long StagedAt)> _stagedOrder = new();
+    private readonly HashSet<Guid> _storedUnanalysed = []; // the writer thread's own
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _closed;
+    private int _stagedCount;
     private EvidenceFile? _database;
     private EvidenceFile? _spill;
     private long _lastHealthCheck = Stopwatch.GetTimestamp();
@@ -65,7 +69,23 @@ public sealed class FlowWriter : IAsyncDisposable
 
         _database = EvidenceFile.Open(_databasePath, _session);
         WriteBackLeftBehind();
-        _loop = Task.Run(RunAsync);
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                Run();
+                _stopped.SetResult();
+            }
+            catch (Exception e)
+            {
+                _stopped.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "MiAudit writer",
+        };
+        _thread.Start();
     }
 
     /// <summary>Flows whose final record is committed to the database at its path.</summary>
@@ -85,122 +105,134 @@ public sealed class FlowWriter : IAsyncDisposable
 
     /// <summary>
     /// Remembers a flow the moment it finished, before detection: unless <see cref="WriteAsync"/> or
-    /// <see cref="Discard"/> follows within <see cref="StaleAfter"/>, it is stored unanalysed. Never waits.
+    /// <see cref="Discard"/> follows within <see cref="StaleAfter"/>, it is stored unanalysed. Never waits; the writer
+    /// sees it at once, not behind the operations queued before it.
     /// </summary>
-    public void Stage(Flow flow) => _operations.Writer.TryWrite(new Operation(OperationKind.Stage, flow.Id, flow, null, Stopwatch.GetTimestamp()));
+    public void Stage(Flow flow)
+    {
+        if (Volatile.Read(ref _closed))
+        {
+            return;
+        }
+
+        _staged[flow.Id] = flow;
+        _stagedOrder.Enqueue((flow.Id, Stopwatch.GetTimestamp()));
+        if (Interlocked.Increment(ref _stagedCount) == 1)
+        {
+            _wake.Release(); // the writer may be asleep until its next health check
+        }
+    }
 
     /// <summary>Queues a flow's final record; waits only while the queued records hold too many body bytes.</summary>
     public async ValueTask WriteAsync(FlowRecord record, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed), this);
         await _memory.AcquireAsync(BodyMemoryBudget.SizeOf(record.Flow));
-        if (!_operations.Writer.TryWrite(new Operation(OperationKind.Final, record.Flow.Id, null, record, 0)))
-        {
-            _memory.Release(BodyMemoryBudget.SizeOf(record.Flow));
-            throw new ChannelClosedException("the writer is closed");
-        }
+        Enqueue(new Operation(record.Flow.Id, record));
     }
 
     /// <summary>A staged flow that is not to be kept after all (the store policy keeps flagged flows only).</summary>
-    public void Discard(Guid flowId) => _operations.Writer.TryWrite(new Operation(OperationKind.Discard, flowId, null, null, 0));
+    public void Discard(Guid flowId) => Enqueue(new Operation(flowId, null));
 
-    private async Task RunAsync()
+    private void Enqueue(Operation operation)
+    {
+        _operations.Enqueue(operation);
+        _wake.Release();
+    }
+
+    /// <summary>The writer's own thread: a thread-pool thread can wait seconds for its turn when detection keeps the pool busy.</summary>
+    private void Run()
     {
         var batch = new WriteBatch();
         while (true)
         {
-            if (!await WaitAsync())
-            {
-                break;
-            }
-
+            var closing = Volatile.Read(ref _closed);
+            _wake.Wait(closing ? TimeSpan.Zero : UntilDue());
+            var batchBytes = StoreStale(batch, closing ? long.MaxValue : Stopwatch.GetTimestamp(), 0);
             var released = 0L;
-            while (batch.Count < MaxBatch && released < MaxBatchBytes && _operations.Reader.TryRead(out var operation))
+            while (batch.Count < MaxBatch && batchBytes + released < MaxBatchBytes && _operations.TryDequeue(out var operation))
             {
                 released += Apply(operation, batch);
             }
 
-            StoreStale(batch, Stopwatch.GetTimestamp(), released);
             Commit(batch);
             _memory.Release(released);
             CheckHealthWhenDue();
-        }
-
-        // Closing: whatever is still staged never got a verdict; keep it as seen.
-        while (_stagedOrder.Count > 0)
-        {
-            StoreStale(batch, long.MaxValue, 0);
-            Commit(batch);
+            if (closing && _operations.IsEmpty && _stagedOrder.IsEmpty)
+            {
+                break;
+            }
         }
 
         CheckHealth();
     }
 
-    /// <summary>Waits for operations, or until a staged flow goes stale or a health check is due; false when closed and drained.</summary>
-    private async Task<bool> WaitAsync()
+    /// <summary>How long the writer may sleep: until the oldest staged flow goes stale, or the next health check.</summary>
+    private TimeSpan UntilDue()
     {
-        if (_operations.Reader.TryPeek(out _))
+        if (!_operations.IsEmpty)
         {
-            return true;
+            return TimeSpan.Zero;
         }
 
         var now = Stopwatch.GetTimestamp();
         var untilHealth = HealthInterval - Stopwatch.GetElapsedTime(_lastHealthCheck, now);
         var until = _stagedOrder.TryPeek(out var oldest) ? Min(StaleAfter - Stopwatch.GetElapsedTime(oldest.StagedAt, now), untilHealth) : untilHealth;
-        if (until <= TimeSpan.Zero)
-        {
-            return true;
-        }
-
-        using var wake = new CancellationTokenSource(until);
-        try
-        {
-            return await _operations.Reader.WaitToReadAsync(wake.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return true;
-        }
+        return until < TimeSpan.Zero ? TimeSpan.Zero : until;
     }
 
     /// <summary>Adds what the operation means to the batch; returns the body bytes it releases once committed.</summary>
     private long Apply(Operation operation, WriteBatch batch)
     {
-        switch (operation.Kind)
+        // The flow was staged before its verdict was queued: it is either still staged, or stored unanalysed by now.
+        var stillStaged = Unstage(operation.FlowId);
+        var storedUnanalysed = !stillStaged && _storedUnanalysed.Remove(operation.FlowId);
+        if (operation.Record is not { } record)
         {
-            case OperationKind.Stage:
-                _staged[operation.FlowId] = operation.Flow!;
-                _stagedOrder.Enqueue((operation.FlowId, operation.StagedAt));
-                return 0;
-            case OperationKind.Final:
-                var record = operation.Record!;
-                var kind = !_staged.Remove(record.Flow.Id) && _storedUnanalysed.Remove(record.Flow.Id) ? WriteKind.Supersede : WriteKind.Insert;
-                batch.Add(kind, record);
-                return BodyMemoryBudget.SizeOf(record.Flow);
-            default:
-                if (!_staged.Remove(operation.FlowId) && _storedUnanalysed.Remove(operation.FlowId))
-                {
-                    batch.Delete(operation.FlowId);
-                }
+            if (storedUnanalysed)
+            {
+                batch.Delete(operation.FlowId);
+            }
 
-                return 0;
+            return 0;
         }
+
+        batch.Add(storedUnanalysed ? WriteKind.Supersede : WriteKind.Insert, record);
+        return BodyMemoryBudget.SizeOf(record.Flow);
     }
 
-    /// <summary>Adds staged flows older than <see cref="StaleAfter"/> to the batch, unanalysed, until it holds <see cref="MaxBatchBytes"/>.</summary>
-    private void StoreStale(WriteBatch batch, long now, long batchBytes)
+    private bool Unstage(Guid flowId)
+    {
+        if (!_staged.TryRemove(flowId, out _))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _stagedCount);
+        return true;
+    }
+
+    /// <summary>
+    /// Adds staged flows older than <see cref="StaleAfter"/> (all, when closing) to the batch, unanalysed, oldest first,
+    /// until it holds <see cref="MaxBatchBytes"/>; returns the body bytes it holds then.
+    /// </summary>
+    private long StoreStale(WriteBatch batch, long now, long batchBytes)
     {
         while (batchBytes < MaxBatchBytes && _stagedOrder.TryPeek(out var oldest)
             && (now == long.MaxValue || Stopwatch.GetElapsedTime(oldest.StagedAt, now) >= StaleAfter))
         {
-            _stagedOrder.Dequeue();
-            if (_staged.Remove(oldest.Id, out var flow))
+            _stagedOrder.TryDequeue(out _);
+            if (_staged.TryRemove(oldest.Id, out var flow))
             {
+                Interlocked.Decrement(ref _stagedCount);
                 batchBytes += BodyMemoryBudget.SizeOf(flow);
                 batch.Add(WriteKind.Insert, FlowRecord.Unanalysed(flow));
                 _storedUnanalysed.Add(oldest.Id);
                 Interlocked.Increment(ref _unanalysed);
             }
         }
+
+        return batchBytes;
     }
 
     private void Commit(WriteBatch batch)
@@ -401,9 +433,10 @@ public sealed class FlowWriter : IAsyncDisposable
     /// <summary>Stops accepting flows, writes everything queued (staged flows without a verdict as seen), and closes.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_operations.Writer.TryComplete())
+        if (!Interlocked.Exchange(ref _closed, true))
         {
-            await _loop;
+            _wake.Release();
+            await _stopped.Task;
             if (_spill is not null)
             {
                 _logger.LogError("{Count} flows are still in {Spill}: the next 'miaudit run --db \"{Database}\"' moves them into the database", Spilled, _spill.Path, _databasePath);
@@ -414,12 +447,6 @@ public sealed class FlowWriter : IAsyncDisposable
         }
     }
 
-    private enum OperationKind
-    {
-        Stage,
-        Final,
-        Discard,
-    }
-
-    private readonly record struct Operation(OperationKind Kind, Guid FlowId, Flow? Flow, FlowRecord? Record, long StagedAt);
+    /// <summary>A verdict for a flow: its final record, or null when it is not to be kept.</summary>
+    private readonly record struct Operation(Guid FlowId, FlowRecord? Record);
 }
