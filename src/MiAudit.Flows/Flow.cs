@@ -56,6 +56,12 @@ public sealed record Flow
 
     public FlowError? Error { get; init; }
 
+    /// <summary>
+    /// True for what MiAudit could not read: a tunnel relayed untouched, or one whose client refused MiAudit's
+    /// certificate. These are evidence too (of what was not audited), and are always stored.
+    /// </summary>
+    public bool NotDecrypted => Transport is FlowTransport.PassthroughTls or FlowTransport.OpaqueTcp || Error?.Kind == FlowError.ClientTlsHandshake;
+
     /// <summary>The request URL as the client meant it: default ports omitted.</summary>
     public string Url => ComposeUrl(Scheme, Host, Port, Path, Query);
 

@@ -45,6 +45,9 @@ public sealed record AuditReport
 
     public required ReportTimeline Timeline { get; init; }
 
+    /// <summary>What was not audited: hosts whose connections were relayed untouched or refused MiAudit's certificate.</summary>
+    public IReadOnlyList<Storage.Reading.NotDecryptedHost> NotDecrypted { get; init; } = [];
+
     /// <summary>When the audit began: the first session's start, or an earlier flagged flow (an imported HAR).</summary>
     public required DateTimeOffset? From { get; init; }
 

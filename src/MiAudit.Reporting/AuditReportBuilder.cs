@@ -97,6 +97,7 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
             }),
             Flows = flows,
             Timeline = tally.Timeline(BucketSize(tally)),
+            NotDecrypted = new AuditQueries(connection).NotDecrypted(filter),
         };
     }
 

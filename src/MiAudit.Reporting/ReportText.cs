@@ -71,4 +71,9 @@ internal static class ReportText
     /// <summary>An HTML id fragment from a rule id: rule ids are free text in custom rule files.</summary>
     public static string Anchor(string prefix, string name) =>
         prefix + "-" + new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+
+    public const string NotDecryptedNote =
+        "Connections MiAudit relayed without reading them — hosts passed through by configuration or because the client refused MiAudit's certificate, tunnels that were neither TLS nor HTTP. Nothing sent to these hosts was audited.";
+
+    public const string AllDecrypted = "Every connection in these sessions was decrypted.";
 }

@@ -138,6 +138,13 @@ public sealed class TlsOrigin : IAsyncDisposable
             }
         });
 
+        // A page with many same-host images: over HTTP/2 a browser opens spare connections to the host and drops them.
+        app.MapGet("/gallery", (int n, string? load) => Results.Content(
+            "<!doctype html><html><head><title>gallery</title></head><body>"
+            + string.Concat(Enumerable.Range(0, n).Select(i => $"<img src=\"/pixel/{i}?load={load}\" width=\"1\" height=\"1\">"))
+            + "</body></html>", "text/html"));
+        app.MapGet("/pixel/{i:int}", () => Results.Bytes(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="), "image/gif"));
+
         app.MapGet("/html/{name}", (string name) =>
             Results.Content($"<!doctype html><html><head><title>{name}</title></head><body><h1 id=\"title\">{name}</h1></body></html>", "text/html"));
 

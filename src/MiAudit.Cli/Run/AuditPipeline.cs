@@ -37,7 +37,7 @@ public sealed class AuditPipeline(DetectionEngine? engine, FlowWriter? writer, S
             return;
         }
 
-        if (flagged || policy.StoreAll)
+        if (flagged || policy.StoreAll || flow.NotDecrypted) // what was not audited is on the record whatever the policy
         {
             var keepBodies = flagged || policy.UnflaggedBodies;
             var stored = keepBodies ? flow : WithoutBodies(flow); // let go of bodies nobody will read, before queueing

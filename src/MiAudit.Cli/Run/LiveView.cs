@@ -53,6 +53,11 @@ public sealed class LiveView : IAsyncDisposable
     public void Report(Flow flow, FlowAnalysis analysis)
     {
         Interlocked.Increment(ref _seen);
+        if (flow.NotDecrypted && _detail != LiveDetail.Summaries && FirstNotDecrypted($"{flow.Host} {flow.Error?.Kind}"))
+        {
+            Queue(flow, null, $"not decrypted: {flow.Error?.Message ?? flow.Transport.ToString()}");
+        }
+
         var shown = analysis.Findings.Where(f => f.Severity >= _threshold).ToList();
         if (shown.Count == 0)
         {
@@ -89,10 +94,19 @@ public sealed class LiveView : IAsyncDisposable
         }
     }
 
-    private void Queue(Flow flow, Finding? finding)
+    /// <summary>True the first time a host goes undecrypted (refused, or relayed) in this session: said once, not per connection.</summary>
+    private bool FirstNotDecrypted(string hostAndKind)
+    {
+        lock (_notDecryptedHosts)
+        {
+            return _notDecryptedHosts.Add(hostAndKind);
+        }
+    }
+
+    private void Queue(Flow flow, Finding? finding, string? note = null)
     {
         // Only what the line shows is kept: a queued flow would hold its captured bodies.
-        var line = new Line(flow.StartedAt, flow.Method, flow.Host, flow.Url, flow.StatusCode, flow.Error?.Kind, finding);
+        var line = new Line(flow.StartedAt, flow.Method, flow.Host, flow.Url, flow.StatusCode, note ?? flow.Error?.Kind, finding);
         if (!_pending.Writer.TryWrite(line))
         {
             Interlocked.Increment(ref _notShown);
@@ -181,6 +195,8 @@ public sealed class LiveView : IAsyncDisposable
     };
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    private readonly HashSet<string> _notDecryptedHosts = new(StringComparer.OrdinalIgnoreCase);
 
     private sealed record Line(DateTimeOffset StartedAt, string Method, string Host, string Url, int? StatusCode, string? ErrorKind, Finding? Finding);
 

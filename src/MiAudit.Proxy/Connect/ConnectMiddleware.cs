@@ -100,10 +100,14 @@ internal sealed class ConnectMiddleware(
             return; // the client closed the tunnel without sending anything
         }
 
+        var client = ClientAddressOf(connection.RemoteEndPoint as IPEndPoint);
+        var passThrough = content.Value == TunnelContent.Tls && !CertificatePage.CertificatePage.IsMagicHost(request.Host)
+            ? passthrough.PassThroughReason(request.Host, client)
+            : null;
         switch (content.Value)
         {
-            case TunnelContent.Tls when !CertificatePage.CertificatePage.IsMagicHost(request.Host) && passthrough.ShouldPassThrough(request.Host):
-                await RelayAsync(connection, request, FlowTransport.PassthroughTls, startedAt);
+            case TunnelContent.Tls when passThrough is not null:
+                await RelayAsync(connection, request, FlowTransport.PassthroughTls, startedAt, passThrough);
                 break;
             case TunnelContent.Tls:
                 await InterceptAsync(connection, request, next, startedAt);
@@ -113,7 +117,7 @@ internal sealed class ConnectMiddleware(
                 await next(connection);
                 break;
             default:
-                await RelayAsync(connection, request, FlowTransport.OpaqueTcp, startedAt);
+                await RelayAsync(connection, request, FlowTransport.OpaqueTcp, startedAt, "neither TLS nor HTTP: relayed as TCP bytes");
                 break;
         }
     }
@@ -121,21 +125,23 @@ internal sealed class ConnectMiddleware(
     private async Task InterceptAsync(ConnectionContext connection, ConnectRequest request, ConnectionDelegate next, DateTimeOffset startedAt)
     {
         var tls = await interceptor.HandshakeAsync(connection, request.Host, HandshakeTimeout, FirstRequestTimeout);
+        var client = ClientAddressOf(connection.RemoteEndPoint as IPEndPoint);
         if (!tls.Succeeded)
         {
-            var reason = tls.Failure?.Message ?? "handshake failed";
-            if (!tls.ClientRefused)
+            var reason = Reason(tls.Failure);
+            if (tls.RefusalAlert is not { } alert)
             {
-                // Spare connections that browsers open and later drop, or a client that stalled: nothing to report.
+                // Spare connections that browsers open and later drop, malformed records, a client that stalled or
+                // offered no protocol we serve: no request was made, and none of it says anything about pinning.
                 logger.LogDebug("Intercepted connection for {Host}:{Port} ended without a request: {Reason}", request.Host, request.Port, reason);
                 return;
             }
 
-            if (passthrough.RecordHandshakeFailure(request.Host))
+            if (passthrough.RecordRefusal(request.Host, client, alert))
             {
                 logger.LogWarning(
-                    "Clients keep refusing MiAudit's certificate for {Host} (pinning, or the CA is not trusted there); passing its TLS through untouched from now on",
-                    request.Host);
+                    "{Client} keeps refusing MiAudit's certificate for {Host} ({Alert}: pinning, or the CA is not trusted there); passing its TLS through untouched for {Minutes} minutes",
+                    client, request.Host, alert, PassthroughPolicy.RetryAfter.TotalMinutes);
             }
             else
             {
@@ -143,11 +149,11 @@ internal sealed class ConnectMiddleware(
             }
 
             await flows.PublishAsync(TunnelFlow(connection, request, FlowTransport.InterceptedTls, startedAt, 0, 0,
-                new FlowError("client-tls-handshake", reason)));
+                new FlowError(FlowError.ClientTlsHandshake, reason)));
             return;
         }
 
-        passthrough.RecordHandshakeSuccess(request.Host);
+        passthrough.RecordHandshakeSuccess(request.Host, client);
         var tunnel = new ProxyTunnelFeature
         {
             Host = request.Host,
@@ -158,14 +164,15 @@ internal sealed class ConnectMiddleware(
         await TlsInterceptor.ServeAsync(connection, tls, tunnel, next);
     }
 
-    private async Task RelayAsync(ConnectionContext connection, ConnectRequest request, FlowTransport transport, DateTimeOffset startedAt)
+    /// <param name="notDecrypted">Why the bytes are relayed without being read: stored with the flow, as evidence of what was not audited.</param>
+    private async Task RelayAsync(ConnectionContext connection, ConnectRequest request, FlowTransport transport, DateTimeOffset startedAt, string notDecrypted)
     {
         var result = await relay.RelayAsync(connection, request.Host, request.Port);
-        FlowError? error = null;
+        var error = new FlowError(FlowError.NotDecrypted, notDecrypted);
         if (result.Failure is { } failure)
         {
             var reason = Forwarding.UpstreamFailure.Classify(Yarp.ReverseProxy.Forwarder.ForwarderError.Request, failure, $"{request.Host}:{request.Port}");
-            error = reason.Error;
+            error = error with { Message = $"{notDecrypted}; the relay ended: {reason.Error.Message}" };
             logger.LogWarning("Relay to {Host}:{Port} ended: {Reason}", request.Host, request.Port, reason.Error.Message);
         }
 
@@ -194,6 +201,21 @@ internal sealed class ConnectMiddleware(
             ResponseBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, serverBytes),
             Error = error,
         };
+    }
+
+    /// <summary>The failure's messages down to the innermost (where OpenSSL names the alert), without "see inner exception".</summary>
+    private static string Reason(Exception? failure)
+    {
+        var messages = new List<string>();
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            if (!e.Message.Contains("see inner exception", StringComparison.OrdinalIgnoreCase))
+            {
+                messages.Add(e.Message);
+            }
+        }
+
+        return messages.Count == 0 ? "handshake failed" : string.Join(": ", messages.Distinct());
     }
 
     internal static string ClientAddressOf(IPEndPoint? remote) =>

@@ -4,43 +4,75 @@ using MiAudit.Flows;
 namespace MiAudit.Proxy.Tls;
 
 /// <summary>
-/// Decides which hosts' TLS is relayed untouched: the configured patterns, plus hosts whose clients kept aborting
-/// our handshake (certificate pinning, or an app that does not trust user CAs) — intercepting those only breaks the app.
+/// Decides which tunnels' TLS is relayed untouched: hosts configured with <c>--passthrough</c>, and hosts that one
+/// client kept refusing MiAudit's certificate for (pinning, or an app that does not trust user CAs), where
+/// intercepting only breaks the app. Learning counts real refusals only (<see cref="CertificateRefusal"/>), is scoped
+/// to the client address and host (one phone's pinning app does not blind the audit of another client), and expires:
+/// after <see cref="RetryAfter"/> the host is intercepted again for that client.
 /// </summary>
 public sealed class PassthroughPolicy
 {
-    private readonly HostPattern[] _configured;
-    private readonly int _failureThreshold;
-    private readonly ConcurrentDictionary<string, int> _consecutiveFailures = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _learned = new(StringComparer.Ordinal);
+    /// <summary>How long a learned pass-through lasts before interception is tried again.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromMinutes(10);
 
-    /// <param name="failureThreshold">Consecutive aborted handshakes before a host is learned; 0 disables learning.</param>
-    public PassthroughPolicy(IEnumerable<string> patterns, int failureThreshold)
+    private readonly HostPattern[] _configured;
+    private readonly int _refusalThreshold;
+    private readonly TimeProvider _clock;
+    private readonly ConcurrentDictionary<(string Client, string Host), (int Count, string Alert)> _consecutiveRefusals = new();
+    private readonly ConcurrentDictionary<(string Client, string Host), (DateTimeOffset Until, string Reason)> _learned = new();
+
+    /// <param name="refusalThreshold">Consecutive refusals by one client before its host is learned; 0 disables learning.</param>
+    public PassthroughPolicy(IEnumerable<string> patterns, int refusalThreshold, TimeProvider? clock = null)
     {
         _configured = patterns.Select(p => new HostPattern(p)).ToArray();
-        _failureThreshold = failureThreshold;
+        _refusalThreshold = refusalThreshold;
+        _clock = clock ?? TimeProvider.System;
     }
 
-    public IReadOnlyCollection<string> LearnedHosts => _learned.Keys.ToArray();
-
-    public bool ShouldPassThrough(string host)
+    /// <summary>Null when the tunnel is intercepted; else why it is relayed untouched (stored with the flow).</summary>
+    public string? PassThroughReason(string host, string client)
     {
         var name = HostPattern.Normalize(host);
-        return _learned.ContainsKey(name) || _configured.Any(p => p.Matches(name));
+        if (_configured.FirstOrDefault(p => p.Matches(name)) is { } pattern)
+        {
+            return $"configured: --passthrough {pattern.Text}";
+        }
+
+        if (_learned.TryGetValue((client, name), out var learned))
+        {
+            if (_clock.GetUtcNow() < learned.Until)
+            {
+                return learned.Reason;
+            }
+
+            _learned.TryRemove((client, name), out _); // expired: intercept again, and learn again if it still refuses
+        }
+
+        return null;
     }
 
-    /// <summary>Counts an aborted handshake; true when this failure made the host a pass-through host.</summary>
-    public bool RecordHandshakeFailure(string host)
+    /// <summary>Counts a refusal of our certificate; true when this one made the host a pass-through host for the client.</summary>
+    public bool RecordRefusal(string host, string client, string alert)
     {
-        if (_failureThreshold <= 0)
+        if (_refusalThreshold <= 0)
         {
             return false;
         }
 
-        var name = HostPattern.Normalize(host);
-        var failures = _consecutiveFailures.AddOrUpdate(name, 1, (_, n) => n + 1);
-        return failures >= _failureThreshold && _learned.TryAdd(name, 0);
+        var key = (client, HostPattern.Normalize(host));
+        // A client's alert often races its close (the reset arrives first): the streak keeps the named alert it saw.
+        var (refusals, named) = _consecutiveRefusals.AddOrUpdate(key, (1, alert),
+            (_, streak) => (streak.Count + 1, alert == CertificateRefusal.HungUp ? streak.Alert : alert));
+        if (refusals < _refusalThreshold)
+        {
+            return false;
+        }
+
+        _consecutiveRefusals.TryRemove(key, out _);
+        var until = _clock.GetUtcNow() + RetryAfter;
+        _learned[key] = (until, $"learned: {client} refused MiAudit's certificate {refusals} times in a row ({named}); retried after {until:HH:mm} UTC");
+        return true;
     }
 
-    public void RecordHandshakeSuccess(string host) => _consecutiveFailures.TryRemove(HostPattern.Normalize(host), out _);
+    public void RecordHandshakeSuccess(string host, string client) => _consecutiveRefusals.TryRemove((client, HostPattern.Normalize(host)), out _);
 }

@@ -19,14 +19,10 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
     private static readonly List<SslApplicationProtocol> Http2AndHttp11 = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
     private static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
 
-    // A client that rejects our certificate hangs up at once; a spare connection a browser opened early idles first
-    // (Chrome keeps unused sockets about 10 s).
-    private static readonly TimeSpan RefusalWindow = TimeSpan.FromSeconds(3);
-
     /// <summary>
     /// Handshakes with the client and waits for its first decrypted bytes. Under TLS 1.3 our side of the handshake
     /// completes before the client has judged our certificate, so a client that refuses it (pinning, untrusted CA)
-    /// only shows itself afterwards: by an alert instead of a request, or by hanging up within a few seconds.
+    /// only shows itself afterwards, by an alert instead of a request (<see cref="CertificateRefusal"/>).
     /// </summary>
     public async Task<InterceptedTls> HandshakeAsync(ConnectionContext connection, string connectHost, TimeSpan handshakeTimeout, TimeSpan firstRequestTimeout)
     {
@@ -42,24 +38,23 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         }
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
-            return await FailedAsync(ssl, e, refused: true);
+            return await FailedAsync(ssl, e, state.CertificateSent && IsHangUp(e));
         }
         catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
         {
             // Kestrel reports the client's FIN by cancelling: the client walked out of our handshake.
-            return await FailedAsync(ssl, new EndOfStreamException("the client hung up during the handshake"), refused: true);
+            return await FailedAsync(ssl, new EndOfStreamException("the client hung up during the handshake"), state.CertificateSent);
         }
         catch (OperationCanceledException e)
         {
-            return await FailedAsync(ssl, e, refused: false);
+            return await FailedAsync(ssl, e);
         }
         catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             // What SslStream throws for records that are not TLS at all: malformed, not a refusal of our certificate.
-            return await FailedAsync(ssl, new AuthenticationException($"malformed TLS from the client ({e.Message})", e), refused: false);
+            return await FailedAsync(ssl, new AuthenticationException($"malformed TLS from the client ({e.Message})", e));
         }
 
-        var handshakeDone = Stopwatch.GetTimestamp();
         try
         {
             deadline.CancelAfter(firstRequestTimeout);
@@ -67,7 +62,7 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         }
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
-            return await FailedAsync(ssl, e, refused: true);
+            return await FailedAsync(ssl, e);
         }
         catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
         {
@@ -76,30 +71,35 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         }
         catch (OperationCanceledException e)
         {
-            return await FailedAsync(ssl, e, refused: false);
+            return await FailedAsync(ssl, e);
         }
 
         if (read == 0)
         {
-            var quick = Stopwatch.GetElapsedTime(handshakeDone) < RefusalWindow;
-            var reason = quick
-                ? "the client hung up right after the handshake (it did not accept the certificate)"
-                : "the client closed the connection without sending a request";
-            return await FailedAsync(ssl, new EndOfStreamException(reason), refused: quick);
+            // A spare connection (browsers open several and keep one), or a client that changed its mind: no refusal.
+            return await FailedAsync(ssl, new EndOfStreamException("the client closed the connection without sending a request"));
         }
 
         var clientTls = new ClientTls(
             state.ServerName,
             ssl.NegotiatedApplicationProtocol.ToString(),
             ssl.SslProtocol.ToString());
-        return new InterceptedTls(ssl, new PrefixedStream(first.AsMemory(0, read), ssl), clientTls, null, ClientRefused: false);
+        return new InterceptedTls(ssl, new PrefixedStream(first.AsMemory(0, read), ssl), clientTls, null, RefusalAlert: null);
     }
 
-    private static async Task<InterceptedTls> FailedAsync(SslStream ssl, Exception failure, bool refused)
+    /// <param name="hungUpOnCertificate">
+    /// The client closed after our certificate was sent and before the handshake completed: what a client that rejects
+    /// a certificate without an alert (.NET's own, some TLS 1.3 stacks) looks like.
+    /// </param>
+    private static async Task<InterceptedTls> FailedAsync(SslStream ssl, Exception failure, bool hungUpOnCertificate = false)
     {
         await ssl.DisposeAsync();
-        return new InterceptedTls(null, null, null, failure, refused);
+        return new InterceptedTls(null, null, null, failure, CertificateRefusal.Alert(failure) ?? (hungUpOnCertificate ? CertificateRefusal.HungUp : null));
     }
+
+    private static bool IsHangUp(Exception e) => e is EndOfStreamException || e.InnerException is EndOfStreamException
+        || (e is IOException && e.Message.Contains("EOF", StringComparison.OrdinalIgnoreCase))
+        || e.InnerException is System.Net.Sockets.SocketException || e is IOException { InnerException: null };
 
     /// <summary>Serves the decrypted connection through Kestrel's HTTP stack, then restores the raw transport.</summary>
     public static async Task ServeAsync(ConnectionContext connection, InterceptedTls tls, ProxyTunnelFeature tunnel, ConnectionDelegate next)
@@ -127,7 +127,9 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
     {
         var handshake = (HandshakeState)state!;
         handshake.ServerName = string.IsNullOrEmpty(hello.ServerName) ? null : hello.ServerName;
-        return ValueTask.FromResult(handshake.Interceptor.OptionsFor(handshake.ServerName ?? handshake.ConnectHost));
+        var options = handshake.Interceptor.OptionsFor(handshake.ServerName ?? handshake.ConnectHost);
+        handshake.CertificateSent = true; // a well-formed ClientHello: our certificate goes out with the answer
+        return ValueTask.FromResult(options);
     }
 
     private SslServerAuthenticationOptions OptionsFor(string host) => new()
@@ -143,6 +145,7 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         public TlsInterceptor Interceptor { get; } = interceptor;
         public string ConnectHost { get; } = connectHost;
         public string? ServerName { get; set; }
+        public bool CertificateSent { get; set; }
     }
 
     /// <summary>Pipes over the decrypted stream, handed to Kestrel as the connection's transport.</summary>
@@ -154,11 +157,11 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
 }
 
 /// <summary>The result of a client handshake: the decrypted stream (first bytes included), or the reason it failed.</summary>
-/// <param name="ClientRefused">
-/// The client itself refused us (an alert, a reset, or hanging up at once), which is what pinning looks like;
-/// false for stalls and for spare connections closed later without a request.
+/// <param name="RefusalAlert">
+/// The alert with which the client rejected our certificate (<c>unknown_ca</c>, <c>bad_certificate</c> …), which is what
+/// pinning or an untrusted CA looks like; null for every other failure.
 /// </param>
-public sealed record InterceptedTls(SslStream? Ssl, Stream? Decrypted, ClientTls? ClientTls, Exception? Failure, bool ClientRefused)
+public sealed record InterceptedTls(SslStream? Ssl, Stream? Decrypted, ClientTls? ClientTls, Exception? Failure, string? RefusalAlert)
 {
     public bool Succeeded => Ssl is not null;
 }

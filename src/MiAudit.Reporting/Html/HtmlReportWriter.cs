@@ -27,6 +27,7 @@ public static class HtmlReportWriter
         Header(html, report);
         Summary(html, report);
         Comparison(html, report);
+        NotDecrypted(html, report);
         Timeline(html, report);
         Evidence(html, report);
         Flows(html, report);
@@ -132,6 +133,26 @@ public static class HtmlReportWriter
 
             html.Raw(labels.Count < 2 ? "" : $"<td>{persists}</td>");
             html.Raw($"<td class=\"n\">{ReportText.Count(leak.DistinctValues)}</td></tr>");
+        }
+
+        html.Raw("</tbody></table></section>");
+    }
+
+    private static void NotDecrypted(HtmlOutput html, AuditReport report)
+    {
+        html.Raw("<section id=\"not-decrypted\"><h2>Not decrypted</h2>");
+        if (report.NotDecrypted.Count == 0)
+        {
+            html.Raw("<p class=\"note\">").Text(ReportText.AllDecrypted).Raw("</p></section>");
+            return;
+        }
+
+        html.Raw("<p class=\"note\">").Text(ReportText.NotDecryptedNote).Raw("</p>");
+        html.Raw("<table id=\"not-decrypted-table\"><thead><tr><th>Session</th><th>Host</th><th>Reason</th><th class=\"n\">Connections</th><th>First</th><th>Last</th></tr></thead><tbody>");
+        foreach (var host in report.NotDecrypted)
+        {
+            html.Raw("<tr><td>").Text(host.SessionLabel).Raw("</td><td>").Text(host.Host).Raw("</td><td>").Text(host.Reason)
+                .Raw($"</td><td class=\"n\">{ReportText.Count(host.Connections)}</td><td>").Text(ReportText.Time(host.First)).Raw("</td><td>").Text(ReportText.Time(host.Last)).Raw("</td></tr>");
         }
 
         html.Raw("</tbody></table></section>");

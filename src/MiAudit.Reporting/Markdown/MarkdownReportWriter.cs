@@ -51,6 +51,15 @@ public static class MarkdownReportWriter
             .Append(ReportText.Count(leak.DistinctValues))
             .ToArray()));
 
+        md.Line("## Not decrypted").Line().Line(report.NotDecrypted.Count == 0 ? ReportText.AllDecrypted : ReportText.NotDecryptedNote).Line();
+        if (report.NotDecrypted.Count > 0)
+        {
+            md.Table(["Session", "Host", "Reason", "Connections", "First", "Last"], report.NotDecrypted.Select(h => new[]
+            {
+                h.SessionLabel, h.Host, h.Reason, ReportText.Count(h.Connections), ReportText.Time(h.First), ReportText.Time(h.Last),
+            }));
+        }
+
         md.Line("## Timeline").Line().Line(ReportText.TimelineNote(report.Timeline) + " Periods without flagged flows are left out.").Line();
         md.Table(["Time", "Total", .. report.Timeline.Categories], report.Timeline.Buckets.Where(b => b.Total > 0).Select(b => new[]
         {

@@ -68,6 +68,33 @@ public sealed class AuditQueries(SqliteConnection connection)
         }
     }
 
+    /// <summary>
+    /// What was not decrypted: per session label, host and reason, how many connections and when (tunnels relayed
+    /// untouched, refused certificates). The session and time parts of <paramref name="filter"/> apply.
+    /// </summary>
+    public IReadOnlyList<NotDecryptedHost> NotDecrypted(FindingFilter filter)
+    {
+        using var command = connection.CreateCommand();
+        var conditions = (filter with { RuleId = null, Category = null, MinSeverity = null }).FlowConditions(command);
+        conditions.Add("(f.transport IN ('PassthroughTls', 'OpaqueTcp') OR f.error_kind = 'client-tls-handshake')");
+        command.CommandText = $"""
+            SELECT s.label, f.host, COALESCE(f.error_message, f.transport), COUNT(*), MIN(f.started_at), MAX(f.started_at)
+            FROM flows f JOIN sessions s ON s.id = f.session_id
+            WHERE {FindingFilter.And(conditions)}
+            GROUP BY s.label, f.host, COALESCE(f.error_message, f.transport)
+            ORDER BY s.label, COUNT(*) DESC, f.host;
+            """;
+        using var reader = command.ExecuteReader();
+        var hosts = new List<NotDecryptedHost>();
+        while (reader.Read())
+        {
+            hosts.Add(new NotDecryptedHost(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
+                Timestamps.Parse(reader.GetString(4)), Timestamps.Parse(reader.GetString(5))));
+        }
+
+        return hosts;
+    }
+
     /// <summary>One stored flow by its row id (the <c>flow_id</c> of its findings), or null.</summary>
     public StoredFlow? FlowById(long rowId)
     {
@@ -155,6 +182,9 @@ public sealed class AuditQueries(SqliteConnection connection)
         return new CapturedBody(bytes, size, ended);
     }
 }
+
+/// <summary>Connections to a host that MiAudit did not decrypt in a session, and why.</summary>
+public sealed record NotDecryptedHost(string SessionLabel, string Host, string Reason, long Connections, DateTimeOffset First, DateTimeOffset Last);
 
 /// <summary>A flow as stored, with its row id, session and findings.</summary>
 public sealed record StoredFlow(long RowId, long SessionId, string SessionLabel, Flow Flow, IReadOnlyList<Finding> Findings);

@@ -28,6 +28,9 @@ public sealed class FlowWriter : IAsyncDisposable
 
     // Large bodies make long transactions; staged flows wait behind them, so a batch also stops at this many body bytes.
     private const long MaxBatchBytes = 8L << 20;
+
+    // What a queued record costs besides its bodies (headers, findings, objects); bounds a queue of small flows.
+    private const long RecordOverhead = 16 * 1024;
     private const long MaxSpillBytes = 4L << 30;
     private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(1);
 
@@ -39,9 +42,10 @@ public sealed class FlowWriter : IAsyncDisposable
     private readonly ConcurrentQueue<Operation> _operations = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly BodyMemoryBudget _memory = new(128L * 1024 * 1024);
-    private readonly ConcurrentDictionary<Guid, Flow> _staged = new();
+    private readonly ConcurrentDictionary<Guid, Staged> _staged = new();
     private readonly ConcurrentQueue<(Guid Id, long StagedAt)> _stagedOrder = new();
     private readonly HashSet<Guid> _storedUnanalysed = []; // the writer thread's own
+    private readonly HashSet<Guid> _settledEarly = []; // the writer thread's own: verdicts written before their turn
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closed;
@@ -115,7 +119,7 @@ public sealed class FlowWriter : IAsyncDisposable
             return;
         }
 
-        _staged[flow.Id] = flow;
+        _staged[flow.Id] = new Staged(flow);
         _stagedOrder.Enqueue((flow.Id, Stopwatch.GetTimestamp()));
         if (Interlocked.Increment(ref _stagedCount) == 1)
         {
@@ -123,16 +127,38 @@ public sealed class FlowWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Queues a flow's final record; waits only while the queued records hold too many body bytes.</summary>
+    /// <summary>
+    /// Queues a flow's final record; waits while the queued records hold too much memory (their bodies, and a fixed
+    /// share per record so that thousands of small ones are bounded too).
+    /// </summary>
     public async ValueTask WriteAsync(FlowRecord record, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed), this);
-        await _memory.AcquireAsync(BodyMemoryBudget.SizeOf(record.Flow));
+        await _memory.AcquireAsync(MemoryOf(record));
+        Settle(record.Flow.Id, record);
         Enqueue(new Operation(record.Flow.Id, record));
     }
 
     /// <summary>A staged flow that is not to be kept after all (the store policy keeps flagged flows only).</summary>
-    public void Discard(Guid flowId) => Enqueue(new Operation(flowId, null));
+    public void Discard(Guid flowId)
+    {
+        Settle(flowId, null);
+        Enqueue(new Operation(flowId, null));
+    }
+
+    /// <summary>
+    /// Hands the verdict to the staged flow too: a writer that is behind reaches the flow through its stage time first,
+    /// and then writes the verdict once, instead of the unanalysed flow now and the verdict again later.
+    /// </summary>
+    private void Settle(Guid flowId, FlowRecord? record)
+    {
+        if (_staged.TryGetValue(flowId, out var staged))
+        {
+            staged.Settle(record);
+        }
+    }
+
+    private static long MemoryOf(FlowRecord record) => BodyMemoryBudget.SizeOf(record.Flow) + RecordOverhead;
 
     private void Enqueue(Operation operation)
     {
@@ -181,9 +207,15 @@ public sealed class FlowWriter : IAsyncDisposable
         return until < TimeSpan.Zero ? TimeSpan.Zero : until;
     }
 
-    /// <summary>Adds what the operation means to the batch; returns the body bytes it releases once committed.</summary>
+    /// <summary>Adds what the operation means to the batch; returns the memory it releases once committed.</summary>
     private long Apply(Operation operation, WriteBatch batch)
     {
+        var released = operation.Record is { } held ? MemoryOf(held) : 0;
+        if (_settledEarly.Remove(operation.FlowId))
+        {
+            return released; // written when its stage time came, ahead of this queue
+        }
+
         // The flow was staged before its verdict was queued: it is either still staged, or stored unanalysed by now.
         var stillStaged = Unstage(operation.FlowId);
         var storedUnanalysed = !stillStaged && _storedUnanalysed.Remove(operation.FlowId);
@@ -194,11 +226,11 @@ public sealed class FlowWriter : IAsyncDisposable
                 batch.Delete(operation.FlowId);
             }
 
-            return 0;
+            return released;
         }
 
         batch.Add(storedUnanalysed ? WriteKind.Supersede : WriteKind.Insert, record);
-        return BodyMemoryBudget.SizeOf(record.Flow);
+        return released;
     }
 
     private bool Unstage(Guid flowId)
@@ -222,14 +254,30 @@ public sealed class FlowWriter : IAsyncDisposable
             && (now == long.MaxValue || Stopwatch.GetElapsedTime(oldest.StagedAt, now) >= StaleAfter))
         {
             _stagedOrder.TryDequeue(out _);
-            if (_staged.TryRemove(oldest.Id, out var flow))
+            if (!_staged.TryRemove(oldest.Id, out var staged))
             {
-                Interlocked.Decrement(ref _stagedCount);
-                batchBytes += BodyMemoryBudget.SizeOf(flow);
-                batch.Add(WriteKind.Insert, FlowRecord.Unanalysed(flow));
-                _storedUnanalysed.Add(oldest.Id);
-                Interlocked.Increment(ref _unanalysed);
+                continue; // its verdict came in time
             }
+
+            Interlocked.Decrement(ref _stagedCount);
+            var (settled, verdict) = staged.Take();
+            if (settled)
+            {
+                // The verdict is queued behind other work: write it now, in stage order, and skip it when its turn comes.
+                _settledEarly.Add(oldest.Id);
+                if (verdict is not null)
+                {
+                    batchBytes += BodyMemoryBudget.SizeOf(verdict.Flow);
+                    batch.Add(WriteKind.Insert, verdict);
+                }
+
+                continue;
+            }
+
+            batchBytes += BodyMemoryBudget.SizeOf(staged.Flow);
+            batch.Add(WriteKind.Insert, FlowRecord.Unanalysed(staged.Flow));
+            _storedUnanalysed.Add(oldest.Id);
+            Interlocked.Increment(ref _unanalysed);
         }
 
         return batchBytes;
@@ -444,6 +492,32 @@ public sealed class FlowWriter : IAsyncDisposable
             }
 
             _database?.Dispose();
+        }
+    }
+
+    /// <summary>A flow waiting for its verdict; the verdict may arrive while the writer thread takes it.</summary>
+    private sealed class Staged(Flow flow)
+    {
+        private readonly Lock _lock = new();
+        private bool _settled;
+        private FlowRecord? _verdict;
+
+        public Flow Flow { get; } = flow;
+
+        public void Settle(FlowRecord? verdict)
+        {
+            lock (_lock)
+            {
+                (_settled, _verdict) = (true, verdict);
+            }
+        }
+
+        public (bool Settled, FlowRecord? Verdict) Take()
+        {
+            lock (_lock)
+            {
+                return (_settled, _verdict);
+            }
         }
     }
 
