@@ -138,10 +138,11 @@ public sealed class TlsOrigin : IAsyncDisposable
             }
         });
 
-        // A page with many same-host images: over HTTP/2 a browser opens spare connections to the host and drops them.
-        app.MapGet("/gallery", (int n, string? load) => Results.Content(
+        // A page with many images from one host (?images=https://host:port, else this one): a browser that meets that
+        // host for the first time opens several connections at once, keeps one HTTP/2 session and drops the others.
+        app.MapGet("/gallery", (int n, string? load, string? images) => Results.Content(
             "<!doctype html><html><head><title>gallery</title></head><body>"
-            + string.Concat(Enumerable.Range(0, n).Select(i => $"<img src=\"/pixel/{i}?load={load}\" width=\"1\" height=\"1\">"))
+            + string.Concat(Enumerable.Range(0, n).Select(i => $"<img src=\"{images}/pixel/{i}?load={load}\" width=\"1\" height=\"1\">"))
             + "</body></html>", "text/html"));
         app.MapGet("/pixel/{i:int}", () => Results.Bytes(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="), "image/gif"));
 

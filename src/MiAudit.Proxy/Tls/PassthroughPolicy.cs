@@ -62,7 +62,7 @@ public sealed class PassthroughPolicy
         var key = (client, HostPattern.Normalize(host));
         // A client's alert often races its close (the reset arrives first): the streak keeps the named alert it saw.
         var (refusals, named) = _consecutiveRefusals.AddOrUpdate(key, (1, alert),
-            (_, streak) => (streak.Count + 1, alert == CertificateRefusal.HungUp ? streak.Alert : alert));
+            (_, streak) => (streak.Count + 1, alert == CertificateRefusal.ResetDuringHandshake ? streak.Alert : alert));
         if (refusals < _refusalThreshold)
         {
             return false;

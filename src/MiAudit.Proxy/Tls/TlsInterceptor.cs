@@ -38,12 +38,12 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         }
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
-            return await FailedAsync(ssl, e, state.CertificateSent && IsHangUp(e));
+            return await FailedAsync(ssl, e, state.CertificateSent && IsReset(e));
         }
         catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
         {
             // Kestrel reports the client's FIN by cancelling: the client walked out of our handshake.
-            return await FailedAsync(ssl, new EndOfStreamException("the client hung up during the handshake"), state.CertificateSent);
+            return await FailedAsync(ssl, new EndOfStreamException("the client hung up during the handshake"));
         }
         catch (OperationCanceledException e)
         {
@@ -87,19 +87,31 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         return new InterceptedTls(ssl, new PrefixedStream(first.AsMemory(0, read), ssl), clientTls, null, RefusalAlert: null);
     }
 
-    /// <param name="hungUpOnCertificate">
-    /// The client closed after our certificate was sent and before the handshake completed: what a client that rejects
-    /// a certificate without an alert (.NET's own, some TLS 1.3 stacks) looks like.
+    /// <param name="resetOnCertificate">
+    /// The client reset the connection after our certificate was sent and before the handshake completed: a client
+    /// that sends its alert and closes at once, with our bytes unread, reaches us as a reset before the alert is read
+    /// (curl does, often). A clean close (FIN) there is not counted: Chromium ends the handshakes of the spare
+    /// connections it no longer needs exactly so.
     /// </param>
-    private static async Task<InterceptedTls> FailedAsync(SslStream ssl, Exception failure, bool hungUpOnCertificate = false)
+    private static async Task<InterceptedTls> FailedAsync(SslStream ssl, Exception failure, bool resetOnCertificate = false)
     {
         await ssl.DisposeAsync();
-        return new InterceptedTls(null, null, null, failure, CertificateRefusal.Alert(failure) ?? (hungUpOnCertificate ? CertificateRefusal.HungUp : null));
+        return new InterceptedTls(null, null, null, failure, CertificateRefusal.Alert(failure) ?? (resetOnCertificate ? CertificateRefusal.ResetDuringHandshake : null));
     }
 
-    private static bool IsHangUp(Exception e) => e is EndOfStreamException || e.InnerException is EndOfStreamException
-        || (e is IOException && e.Message.Contains("EOF", StringComparison.OrdinalIgnoreCase))
-        || e.InnerException is System.Net.Sockets.SocketException || e is IOException { InnerException: null };
+    private static bool IsReset(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset }
+                || e.Message.Contains("Connection reset", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Serves the decrypted connection through Kestrel's HTTP stack, then restores the raw transport.</summary>
     public static async Task ServeAsync(ConnectionContext connection, InterceptedTls tls, ProxyTunnelFeature tunnel, ConnectionDelegate next)
