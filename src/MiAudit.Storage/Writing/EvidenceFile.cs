@@ -90,8 +90,7 @@ internal sealed class EvidenceFile : IDisposable
             case WriteKind.Insert:
                 _inserter.Insert(sessionId, operation.Record!, ruleSetHash);
                 break;
-            case WriteKind.Supersede:
-                _inserter.Delete(operation.FlowId);
+            case WriteKind.Supersede when !_inserter.Complete(operation.Record!, ruleSetHash):
                 _inserter.Insert(sessionId, operation.Record!, ruleSetHash);
                 break;
             case WriteKind.Delete:

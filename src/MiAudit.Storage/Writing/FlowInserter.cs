@@ -19,6 +19,7 @@ internal sealed class FlowInserter : IDisposable
     private readonly sqlite3_stmt _deleteFindings;
     private readonly sqlite3_stmt _deleteFlow;
     private readonly sqlite3_stmt _markAnalysed;
+    private readonly sqlite3_stmt _complete;
 
     public FlowInserter(SqliteConnection connection)
     {
@@ -41,6 +42,14 @@ internal sealed class FlowInserter : IDisposable
         _deleteFindings = Prepare("DELETE FROM findings WHERE flow_id = ?1;");
         _deleteFlow = Prepare("DELETE FROM flows WHERE uid = ?1;");
         _markAnalysed = Prepare("UPDATE flows SET max_severity = ?2, analysis_pending = 0 WHERE id = ?1;");
+        _complete = Prepare("""
+            UPDATE flows SET decode_limits = ?2, max_severity = ?3, analysis_pending = 0,
+                request_body = CASE WHEN ?4 THEN request_body END, response_body = CASE WHEN ?4 THEN response_body END,
+                request_body_truncated = CASE WHEN ?4 THEN request_body_truncated ELSE request_body_size > 0 OR request_body_truncated END,
+                response_body_truncated = CASE WHEN ?4 THEN response_body_truncated ELSE response_body_size > 0 OR response_body_truncated END
+            WHERE uid = ?1 AND analysis_pending = 1
+            RETURNING id;
+            """);
     }
 
     public SqliteTransaction BeginTransaction() => _connection.BeginTransaction();
@@ -95,6 +104,32 @@ internal sealed class FlowInserter : IDisposable
         raw.sqlite3_reset(s);
         InsertFindings(flowId, record.Findings, ruleSetHash);
         return flowId;
+    }
+
+    /// <summary>
+    /// Completes a flow stored unanalysed with its verdict: the row already holds what was seen, so only the analysis
+    /// is written (and the bodies dropped when they are not kept) — no second copy of the bodies. False when no such
+    /// row is in this file (it went into a file that has since vanished): then insert the record.
+    /// </summary>
+    public bool Complete(FlowRecord record, string ruleSetHash)
+    {
+        var s = _complete;
+        raw.sqlite3_reset(s);
+        Text(s, 1, record.Flow.Id.ToString());
+        Text(s, 2, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits));
+        Integer(s, 3, record.Findings.Count == 0 ? null : (int)record.Findings.Max(f => f.Severity));
+        raw.sqlite3_bind_int(s, 4, record.KeepBodies ? 1 : 0);
+        var step = raw.sqlite3_step(s);
+        if (step == raw.SQLITE_DONE)
+        {
+            return false;
+        }
+
+        Check(step, raw.SQLITE_ROW);
+        var flowId = raw.sqlite3_column_int64(s, 0);
+        raw.sqlite3_reset(s);
+        InsertFindings(flowId, record.Findings, ruleSetHash);
+        return true;
     }
 
     /// <summary>Removes a stored flow (and, by cascade, its findings); false when it was not there.</summary>
@@ -203,6 +238,7 @@ internal sealed class FlowInserter : IDisposable
         _deleteFindings.Dispose();
         _deleteFlow.Dispose();
         _markAnalysed.Dispose();
+        _complete.Dispose();
     }
 }
 

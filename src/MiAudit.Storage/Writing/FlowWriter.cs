@@ -22,7 +22,7 @@ namespace MiAudit.Storage.Writing;
 public sealed class FlowWriter : IAsyncDisposable
 {
     /// <summary>How long a staged flow may wait for its analysis before it is stored without it.</summary>
-    public static readonly TimeSpan StaleAfter = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMilliseconds(500);
 
     private const int MaxBatch = 500;
 

@@ -6,7 +6,7 @@ internal enum WriteKind
     /// <summary>Insert the record (final, or unanalysed).</summary>
     Insert,
 
-    /// <summary>The flow was stored unanalysed earlier: replace that row by the final record.</summary>
+    /// <summary>The flow was stored unanalysed earlier: complete that row with the final record's analysis.</summary>
     Supersede,
 
     /// <summary>The flow was stored unanalysed earlier and turned out not to be kept: remove it.</summary>
