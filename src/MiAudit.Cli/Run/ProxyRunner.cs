@@ -104,7 +104,8 @@ public static class ProxyRunner
 
             await view.DisposeAsync();
             view.WriteSummary();
-            var unstored = (writer.Spilled > 0 ? $", {writer.Spilled} kept in the spill file {writer.SpillPath} instead (see errors above)" : "")
+            var unstored = (writer.StoredUnanalysed > 0 ? $" ({writer.StoredUnanalysed} of them first stored before detection reached them)" : "")
+                + (writer.Spilled > 0 ? $", {writer.Spilled} kept in the spill file {writer.SpillPath} instead (see errors above)" : "")
                 + (writer.Failed > 0 ? $", {writer.Failed} NOT written (see errors above)" : "");
             logger.LogInformation("Stopped: {Seen} flows seen, {Flagged} flagged, {Written} written to {Database}{Unstored}",
                 view.Seen, view.Flagged, writer.Written, settings.Database.FullName, unstored);
