@@ -69,24 +69,6 @@ public sealed class EvidenceFaultTests(CliEnvironment env) : IClassFixture<CliEn
         Assert.True(output.Contains("21 written"), output);
     }
 
-    [Fact]
-    public async Task A_long_lived_exchange_is_on_disk_while_it_lasts_and_complete_when_it_ends()
-    {
-        var dir = PrepareDirectory("long-lived");
-        await using var proxy = await env.StartProxyAsync(dir, "--store", "all", "--device-profile", Path.Combine(dir, "phone.yaml"));
-        using var client = proxy.CreateClient();
-        var slow = client.GetAsync(env.Https(TlsOrigin.HostName, $"/slow?ms=8000&aid={AndroidId}"));
-
-        await EventuallyAsync(() => File.Exists(proxy.Database) && Count(dir, "SELECT COUNT(*) FROM flows WHERE path = '/slow'") == 1);
-        Assert.False(slow.IsCompleted, "the exchange ended before its head was checked");
-        Assert.Equal(1, Count(dir, "SELECT COUNT(*) FROM flows WHERE path = '/slow' AND status IS NULL AND analysis_pending = 1"));
-
-        (await slow).EnsureSuccessStatusCode();
-        Assert.Equal(0, await proxy.Process.StopAsync());
-        Assert.Equal(1, Count(dir, "SELECT COUNT(*) FROM flows WHERE path = '/slow' AND status = 200 AND analysis_pending = 0"));
-        Assert.Equal(1, Count(dir, $"SELECT COUNT(*) FROM findings x JOIN flows f ON f.id = x.flow_id WHERE f.path = '/slow' AND x.value = '{AndroidId}'"));
-    }
-
     private HttpRequestMessage Post(string pathAndQuery, string body, string contentType, string? contentEncoding = null)
     {
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));

@@ -16,16 +16,7 @@ public sealed record StorePolicy(bool StoreAll, bool UnflaggedBodies, Severity F
 public sealed class AuditPipeline(DetectionEngine? engine, FlowWriter? writer, StorePolicy policy, HeaderRedactor redactor, LiveView view)
     : IFlowObserver, IRequestObserver, IFlowJournal
 {
-    public void OnRequest(Flow request)
-    {
-        if (engine is null)
-        {
-            return;
-        }
-
-        engine.ObserveRequest(request);
-        writer?.Stage(redactor.Apply(request), finished: false); // a stream or long poll is on disk while it lasts
-    }
+    public void OnRequest(Flow request) => engine?.ObserveRequest(request);
 
     public void OnFlowFinished(Flow flow)
     {

@@ -16,9 +16,6 @@ internal sealed class ExchangeRecorder
     private readonly BodyCapture _requestBody;
     private readonly BodyCapture _responseBody;
 
-    // One id for the exchange: its request head (observed on arrival) and its finished flow are the same flow.
-    private readonly Guid _id = Guid.CreateVersion7();
-
     public ExchangeRecorder(HttpContext context, ForwardTarget target, int captureLimit, DateTimeOffset startedAt)
     {
         _context = context;
@@ -48,7 +45,6 @@ internal sealed class ExchangeRecorder
         var queryStart = pathAndQuery.IndexOf('?');
         return new Flow
         {
-            Id = _id,
             StartedAt = StartedAt,
             CompletedAt = completedAt,
             ClientAddress = remote?.ToString() ?? "",

@@ -34,9 +34,6 @@ public sealed class FlowWriter : IAsyncDisposable
     private const long MaxSpillBytes = 4L << 30;
     private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(1);
 
-    // Staging never wakes the writer (it is on the proxy's path); the writer looks for stale flows this often instead.
-    private static readonly TimeSpan StageCheckInterval = TimeSpan.FromMilliseconds(100);
-
     private readonly string _databasePath;
     private readonly long _sessionId;
     private readonly SessionRow _session;
@@ -47,13 +44,12 @@ public sealed class FlowWriter : IAsyncDisposable
     private readonly BodyMemoryBudget _memory = new(128L * 1024 * 1024);
     private readonly ConcurrentDictionary<Guid, Staged> _staged = new();
     private readonly ConcurrentQueue<(Guid Id, long StagedAt)> _stagedOrder = new();
-    // The writer thread's own: flows stored before their verdict; true when the row holds the finished flow, false when
-    // only its request head (a long-lived exchange) — then the verdict replaces the row instead of completing it.
-    private readonly Dictionary<Guid, bool> _storedUnanalysed = [];
+    private readonly HashSet<Guid> _storedUnanalysed = []; // the writer thread's own
     private readonly HashSet<Guid> _settledEarly = []; // the writer thread's own: verdicts written before their turn
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closed;
+    private int _stagedCount;
     private EvidenceFile? _database;
     private EvidenceFile? _spill;
     private long _lastHealthCheck = Stopwatch.GetTimestamp();
@@ -116,20 +112,19 @@ public sealed class FlowWriter : IAsyncDisposable
     /// <see cref="Discard"/> follows within <see cref="StaleAfter"/>, it is stored unanalysed. Never waits; the writer
     /// sees it at once, not behind the operations queued before it.
     /// </summary>
-    /// <param name="finished">
-    /// False for a request head staged when the request arrived: a long-lived exchange (a stream, a long poll, a
-    /// WebSocket) is then on disk while it lasts, and its finished flow, staged again under the same id, replaces it.
-    /// </param>
-    public void Stage(Flow flow, bool finished = true)
+    public void Stage(Flow flow)
     {
         if (Volatile.Read(ref _closed))
         {
             return;
         }
 
-        var now = Stopwatch.GetTimestamp();
-        _staged[flow.Id] = new Staged(flow, finished, now); // the writer looks at least every StageCheckInterval
-        _stagedOrder.Enqueue((flow.Id, now));
+        _staged[flow.Id] = new Staged(flow);
+        _stagedOrder.Enqueue((flow.Id, Stopwatch.GetTimestamp()));
+        if (Interlocked.Increment(ref _stagedCount) == 1)
+        {
+            _wake.Release(); // the writer may be asleep until its next health check
+        }
     }
 
     /// <summary>
@@ -207,7 +202,7 @@ public sealed class FlowWriter : IAsyncDisposable
         }
 
         var now = Stopwatch.GetTimestamp();
-        var untilHealth = Min(StageCheckInterval, HealthInterval - Stopwatch.GetElapsedTime(_lastHealthCheck, now));
+        var untilHealth = HealthInterval - Stopwatch.GetElapsedTime(_lastHealthCheck, now);
         var until = _stagedOrder.TryPeek(out var oldest) ? Min(StaleAfter - Stopwatch.GetElapsedTime(oldest.StagedAt, now), untilHealth) : untilHealth;
         return until < TimeSpan.Zero ? TimeSpan.Zero : until;
     }
@@ -221,13 +216,12 @@ public sealed class FlowWriter : IAsyncDisposable
             return released; // written when its stage time came, ahead of this queue
         }
 
-        // The flow was staged before its verdict was queued: it is still staged, or stored unanalysed by now (its head
-        // while it lasted, or the finished flow), or both.
-        Unstage(operation.FlowId);
-        var stored = _storedUnanalysed.Remove(operation.FlowId, out var rowIsFinished);
+        // The flow was staged before its verdict was queued: it is either still staged, or stored unanalysed by now.
+        var stillStaged = Unstage(operation.FlowId);
+        var storedUnanalysed = !stillStaged && _storedUnanalysed.Remove(operation.FlowId);
         if (operation.Record is not { } record)
         {
-            if (stored)
+            if (storedUnanalysed)
             {
                 batch.Delete(operation.FlowId);
             }
@@ -235,11 +229,20 @@ public sealed class FlowWriter : IAsyncDisposable
             return released;
         }
 
-        batch.Add(!stored ? WriteKind.Insert : rowIsFinished ? WriteKind.Supersede : WriteKind.Replace, record);
+        batch.Add(storedUnanalysed ? WriteKind.Supersede : WriteKind.Insert, record);
         return released;
     }
 
-    private bool Unstage(Guid flowId) => _staged.TryRemove(flowId, out _);
+    private bool Unstage(Guid flowId)
+    {
+        if (!_staged.TryRemove(flowId, out _))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _stagedCount);
+        return true;
+    }
 
     /// <summary>
     /// Adds staged flows older than <see cref="StaleAfter"/> (all, when closing) to the batch, unanalysed, oldest first,
@@ -251,13 +254,12 @@ public sealed class FlowWriter : IAsyncDisposable
             && (now == long.MaxValue || Stopwatch.GetElapsedTime(oldest.StagedAt, now) >= StaleAfter))
         {
             _stagedOrder.TryDequeue(out _);
-            if (!_staged.TryGetValue(oldest.Id, out var staged) || staged.StagedAt != oldest.StagedAt)
+            if (!_staged.TryRemove(oldest.Id, out var staged))
             {
-                continue; // its verdict came in time, or it was staged again later (its head, then the finished flow)
+                continue; // its verdict came in time
             }
 
-            Unstage(oldest.Id);
-            var stored = _storedUnanalysed.Remove(oldest.Id, out _);
+            Interlocked.Decrement(ref _stagedCount);
             var (settled, verdict) = staged.Take();
             if (settled)
             {
@@ -266,23 +268,16 @@ public sealed class FlowWriter : IAsyncDisposable
                 if (verdict is not null)
                 {
                     batchBytes += BodyMemoryBudget.SizeOf(verdict.Flow);
-                    batch.Add(stored ? WriteKind.Replace : WriteKind.Insert, verdict);
-                }
-                else if (stored)
-                {
-                    batch.Delete(oldest.Id);
+                    batch.Add(WriteKind.Insert, verdict);
                 }
 
                 continue;
             }
 
             batchBytes += BodyMemoryBudget.SizeOf(staged.Flow);
-            batch.Add(stored ? WriteKind.Replace : WriteKind.Insert, FlowRecord.Unanalysed(staged.Flow));
-            _storedUnanalysed[oldest.Id] = staged.Finished;
-            if (staged.Finished)
-            {
-                Interlocked.Increment(ref _unanalysed);
-            }
+            batch.Add(WriteKind.Insert, FlowRecord.Unanalysed(staged.Flow));
+            _storedUnanalysed.Add(oldest.Id);
+            Interlocked.Increment(ref _unanalysed);
         }
 
         return batchBytes;
@@ -501,17 +496,13 @@ public sealed class FlowWriter : IAsyncDisposable
     }
 
     /// <summary>A flow waiting for its verdict; the verdict may arrive while the writer thread takes it.</summary>
-    private sealed class Staged(Flow flow, bool finished, long stagedAt)
+    private sealed class Staged(Flow flow)
     {
         private readonly Lock _lock = new();
         private bool _settled;
         private FlowRecord? _verdict;
 
         public Flow Flow { get; } = flow;
-
-        public bool Finished { get; } = finished;
-
-        public long StagedAt { get; } = stagedAt;
 
         public void Settle(FlowRecord? verdict)
         {

@@ -9,9 +9,6 @@ internal enum WriteKind
     /// <summary>The flow was stored unanalysed earlier: complete that row with the final record's analysis.</summary>
     Supersede,
 
-    /// <summary>The row stored earlier holds something else (a request head, a spilled copy): delete it, insert the record.</summary>
-    Replace,
-
     /// <summary>The flow was stored unanalysed earlier and turned out not to be kept: remove it.</summary>
     Delete,
 }
