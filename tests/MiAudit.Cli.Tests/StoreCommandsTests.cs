@@ -29,7 +29,7 @@ public sealed class StoreCommandsTests : IAsyncLifetime
         var navigation = Flow(start, "news.site-a.test", "/article-7", "?ref=home", [new("Sec-Fetch-Mode", "navigate"), new("Sec-Fetch-Dest", "document")]);
         var data = Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string> { ["$url"] = Page, ["$device_id"] = "3f8a6b2c1d4e5f60" })));
         var beacon = Flow(start.AddSeconds(1), "sa.tracker-b.test", "/sa.gif", $"?project=p&data={Uri.EscapeDataString(data)}&ext=crc%3D-1", []);
-        await using var writer = new FlowWriter(_dir.File("miaudit.db"), session, "hash", 10, NullLogger<FlowWriter>.Instance);
+        await using var writer = new FlowWriter(_dir.File("miaudit.db"), session, "hash", NullLogger<FlowWriter>.Instance);
         await writer.WriteAsync(new FlowRecord(navigation, [], [], true));
         await writer.WriteAsync(new FlowRecord(beacon,
         [

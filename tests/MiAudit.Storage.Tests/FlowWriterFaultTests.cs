@@ -173,7 +173,7 @@ public sealed class FlowWriterFaultTests(ITestOutputHelper output) : IDisposable
             session = sessions.List().FirstOrDefault()?.Id ?? sessions.Start("faults", "test", "hash", null, null, DateTimeOffset.UtcNow);
         }
 
-        return new FlowWriter(Database, session, "hash", 100, _log.CreateFactory().CreateLogger<FlowWriter>());
+        return new FlowWriter(Database, session, "hash", _log.CreateFactory().CreateLogger<FlowWriter>());
     }
 
     private List<long> Rows(string sql, string? uid)

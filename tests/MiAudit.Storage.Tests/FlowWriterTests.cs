@@ -9,7 +9,7 @@ namespace MiAudit.Storage.Tests;
 public class FlowWriterTests
 {
     [Fact]
-    public async Task Every_queued_flow_is_written_with_its_findings_even_through_a_tiny_queue()
+    public async Task Every_queued_flow_is_written_with_its_findings()
     {
         using var dir = new TemporaryDirectory();
         long session;
@@ -18,7 +18,7 @@ public class FlowWriterTests
             session = new SessionStore(connection).Start("writer", "test", "hash", null, null, DateTimeOffset.UtcNow);
         }
 
-        var writer = new FlowWriter(dir.File("a.db"), session, "hash", capacity: 2, NullLogger<FlowWriter>.Instance);
+        var writer = new FlowWriter(dir.File("a.db"), session, "hash", NullLogger<FlowWriter>.Instance);
         for (var i = 0; i < 1500; i++)
         {
             var findings = i % 3 == 0 ? new[] { StoredData.Finding($"https://news.example/{i}") } : [];
@@ -95,7 +95,7 @@ public class FlowWriterTests
             session = new SessionStore(connection).Start("test session", "test", "hash", null, null, DateTimeOffset.UtcNow);
         }
 
-        await using var writer = new FlowWriter(dir.File("a.db"), session, "hash", capacity: 100, NullLogger<FlowWriter>.Instance);
+        await using var writer = new FlowWriter(dir.File("a.db"), session, "hash", NullLogger<FlowWriter>.Instance);
         foreach (var record in records)
         {
             await writer.WriteAsync(record);

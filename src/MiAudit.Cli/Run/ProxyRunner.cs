@@ -55,7 +55,7 @@ public static class ProxyRunner
                     DateTimeOffset.UtcNow);
             }
 
-            writer = new FlowWriter(settings.Database.FullName, sessionId, ruleSetHash, capacity: 10_000, loggerFactory.CreateLogger<FlowWriter>());
+            writer = new FlowWriter(settings.Database.FullName, sessionId, ruleSetHash, loggerFactory.CreateLogger<FlowWriter>());
         }
         catch (Exception e) when (e is StorageException or Microsoft.Data.Sqlite.SqliteException)
         {

@@ -59,9 +59,8 @@ public sealed class FlowWriter : IAsyncDisposable
     private long _unanalysed;
 
     /// <exception cref="StorageException">The database cannot be opened.</exception>
-    public FlowWriter(string databasePath, long sessionId, string ruleSetHash, int capacity, ILogger<FlowWriter> logger)
+    public FlowWriter(string databasePath, long sessionId, string ruleSetHash, ILogger<FlowWriter> logger)
     {
-        _ = capacity; // the queue is bounded by the body bytes it holds; kept for callers that size it
         _databasePath = Path.GetFullPath(databasePath);
         _sessionId = sessionId;
         _ruleSetHash = ruleSetHash;
