@@ -74,16 +74,6 @@ public sealed class SessionStore(SqliteConnection connection)
         return sessions;
     }
 
-    /// <summary>A session's label and the MiAudit version that recorded it, without counting its flows.</summary>
-    public (string Label, string MiAuditVersion) Identity(long sessionId)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT label, miaudit_version FROM sessions WHERE id = $id;";
-        command.Parameters.AddWithValue("$id", sessionId);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetString(0), reader.GetString(1)) : throw new StorageException($"no session with id {sessionId}");
-    }
-
     /// <summary>Flows stored before detection ran on them (a run ended first); <c>miaudit scan</c> analyses them.</summary>
     public long UnanalysedFlows()
     {

@@ -76,7 +76,7 @@ public sealed class AuditQueries(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
         var conditions = (filter with { RuleId = null, Category = null, MinSeverity = null }).FlowConditions(command);
-        conditions.Add("(f.transport IN ('PassthroughTls', 'OpaqueTcp') OR f.error_kind = 'client-tls-handshake')");
+        conditions.Add($"(f.transport IN ('{FlowTransport.PassthroughTls}', '{FlowTransport.OpaqueTcp}') OR f.error_kind = '{FlowError.ClientTlsHandshake}')");
         command.CommandText = $"""
             SELECT s.label, f.host, COALESCE(f.error_message, f.transport), COUNT(*), MIN(f.started_at), MAX(f.started_at)
             FROM flows f JOIN sessions s ON s.id = f.session_id

@@ -35,7 +35,6 @@ public sealed class FlowWriter : IAsyncDisposable
     private static readonly TimeSpan HealthInterval = TimeSpan.FromSeconds(1);
 
     private readonly string _databasePath;
-    private readonly long _sessionId;
     private readonly SessionRow _session;
     private readonly string _ruleSetHash;
     private readonly ILogger _logger;
@@ -62,7 +61,6 @@ public sealed class FlowWriter : IAsyncDisposable
     public FlowWriter(string databasePath, long sessionId, string ruleSetHash, ILogger<FlowWriter> logger)
     {
         _databasePath = Path.GetFullPath(databasePath);
-        _sessionId = sessionId;
         _ruleSetHash = ruleSetHash;
         _logger = logger;
         using (var connection = AuditDatabase.Open(_databasePath))
@@ -293,7 +291,7 @@ public sealed class FlowWriter : IAsyncDisposable
         {
             try
             {
-                database.Apply(batch, _sessionId, _ruleSetHash);
+                database.Apply(batch, _session.Id, _ruleSetHash);
                 if (!database.HasMoved())
                 {
                     Interlocked.Add(ref _written, batch.FinalFlows);
@@ -305,7 +303,7 @@ public sealed class FlowWriter : IAsyncDisposable
                 DatabaseVanished();
                 if (_spill is null && _database is { } reopened)
                 {
-                    reopened.Apply(batch, _sessionId, _ruleSetHash);
+                    reopened.Apply(batch, _session.Id, _ruleSetHash);
                     Interlocked.Add(ref _written, batch.FinalFlows);
                     batch.Clear();
                     return;
@@ -333,7 +331,7 @@ public sealed class FlowWriter : IAsyncDisposable
 
             try
             {
-                _spill!.Apply(batch, _sessionId, _ruleSetHash);
+                _spill!.Apply(batch, _session.Id, _ruleSetHash);
                 Interlocked.Add(ref _spilled, batch.FinalFlows);
                 if (_spill.Size() > MaxSpillBytes)
                 {
@@ -367,7 +365,7 @@ public sealed class FlowWriter : IAsyncDisposable
 
     private bool OpenSpill()
     {
-        foreach (var candidate in SpillFile.Candidates(_databasePath, _sessionId))
+        foreach (var candidate in SpillFile.Candidates(_databasePath, _session.Id))
         {
             try
             {

@@ -49,7 +49,7 @@ public sealed class PoisonInputTests
     }
 
     [Fact]
-    public void Truncated_brotli_inside_base64_is_noted_not_thrown()
+    public void Truncated_brotli_is_analysed_without_throwing()
     {
         var brotli = Brotli($$"""{"aid":"{{TestDevice.AndroidId}}","url":"https://news.example.org/a"}""");
         var flow = FlowBuilder.Post("https://collector.example.net/e").Header("Content-Encoding", "br")
