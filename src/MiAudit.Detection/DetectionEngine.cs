@@ -78,7 +78,7 @@ public sealed class DetectionEngine
 
         return context.Findings.Count == 0 && decoded.LimitsReached.Count == 0
             ? FlowAnalysis.None
-            : new FlowAnalysis(context.Findings, decoded.LimitsReached);
+            : new FlowAnalysis(context.Result(), decoded.LimitsReached);
     }
 
     /// <summary>Offline analysis of stored or imported flows: learn every navigation first, then analyse in order.</summary>

@@ -23,7 +23,16 @@ public sealed class BodyMemoryBudget(long capacity)
     }
 
     /// <summary>The bytes a flow holds in its captured bodies.</summary>
-    public static long SizeOf(Flow flow) => flow.RequestBody.Bytes.Length + flow.ResponseBody.Bytes.Length;
+    public static long SizeOf(Flow flow)
+    {
+        long size = flow.RequestBody.Bytes.Length + flow.ResponseBody.Bytes.Length;
+        foreach (var message in flow.WebSocketMessages)
+        {
+            size += message.Payload.Bytes.Length;
+        }
+
+        return size;
+    }
 
     public ValueTask AcquireAsync(long size)
     {

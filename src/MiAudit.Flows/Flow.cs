@@ -52,6 +52,24 @@ public sealed record Flow
 
     public CapturedBody ResponseBody { get; init; } = CapturedBody.Empty;
 
+    /// <summary>Trailer fields the client sent after the request body (HTTP/2, chunked HTTP/1.1).</summary>
+    public IReadOnlyList<HeaderField> RequestTrailers { get; init; } = [];
+
+    /// <summary>Trailer fields the server sent after the response body (gRPC's <c>grpc-status</c> lives here).</summary>
+    public IReadOnlyList<HeaderField> ResponseTrailers { get; init; } = [];
+
+    /// <summary>The messages of a WebSocket the exchange opened, in the order they passed (both directions).</summary>
+    public IReadOnlyList<WebSocketMessage> WebSocketMessages { get; init; } = [];
+
+    /// <summary>How many messages the WebSocket carried in all, kept or not; null when the exchange opened none.</summary>
+    public MessageTotals? WebSocketTotals { get; init; }
+
+    /// <summary>
+    /// True for a snapshot of an exchange still running (a WebSocket, a stream, a long poll), stored so that it is on
+    /// disk while it lasts; the finished flow replaces it.
+    /// </summary>
+    public bool InProgress { get; init; }
+
     public ClientTls? ClientTls { get; init; }
 
     public FlowError? Error { get; init; }

@@ -10,4 +10,10 @@ public sealed record FlowError(string Kind, string Message)
 
     /// <summary>The client's TLS handshake with MiAudit failed: it refused MiAudit's certificate.</summary>
     public const string ClientTlsHandshake = "client-tls-handshake";
+
+    /// <summary>A WebSocket's bytes stopped being frames MiAudit could follow: later messages are not recorded (still relayed).</summary>
+    public const string WebSocketFraming = "websocket-framing";
+
+    /// <summary>The request was answered by MiAudit's HTTP server itself, before forwarding: malformed, or over a limit.</summary>
+    public const string RequestRejected = "request-rejected";
 }

@@ -5,17 +5,21 @@ namespace MiAudit.Proxy;
 /// <summary>
 /// Kestrel's limits, chosen for a proxy that parses hostile traffic all day: heads are bounded in size, count and time
 /// (slowloris), bodies are not (a proxy forwards uploads of any size; the upstream side has its own timeouts).
-/// Violations answer 400, 431 or 408 and close the connection; the CONNECT parser applies the same bounds.
+/// Violations answer 400, 414, 431 or 408 and close the connection, and are stored as rejected flows; the CONNECT
+/// parser applies its own bounds.
 /// </summary>
 public static class ProxyLimits
 {
-    public static void Apply(KestrelServerLimits limits)
+    /// <summary>Header fields per request: browsers send about 20; apps with many cookies and custom fields more.</summary>
+    public const int MaxRequestHeaderCount = 1000;
+
+    public static void Apply(KestrelServerLimits limits, ProxyOptions options)
     {
         limits.MaxConcurrentConnections = 10_000;
         limits.MaxConcurrentUpgradedConnections = 2_000;
-        limits.MaxRequestLineSize = 16 * 1024;
-        limits.MaxRequestHeadersTotalSize = 64 * 1024;
-        limits.MaxRequestHeaderCount = 200;
+        limits.MaxRequestLineSize = options.MaxRequestLineBytes;
+        limits.MaxRequestHeadersTotalSize = Math.Max(options.MaxRequestHeadersBytes, options.MaxRequestLineBytes);
+        limits.MaxRequestHeaderCount = MaxRequestHeaderCount;
         limits.MaxRequestBufferSize = 1024 * 1024;
         limits.MaxResponseBufferSize = 1024 * 1024;
         limits.MaxRequestBodySize = null;
@@ -24,7 +28,7 @@ public static class ProxyLimits
         limits.MinRequestBodyDataRate = null; // phones on bad Wi-Fi upload slowly
         limits.MinResponseDataRate = null;
         limits.Http2.MaxStreamsPerConnection = 128;
-        limits.Http2.MaxRequestHeaderFieldSize = 32 * 1024;
+        limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestLineBytes;
         limits.Http2.HeaderTableSize = 4096;
         limits.Http2.MaxFrameSize = 16 * 1024;
         limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(60);

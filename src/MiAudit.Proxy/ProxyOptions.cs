@@ -37,6 +37,15 @@ public sealed class ProxyOptions
     /// <summary>How many body bytes of each request and of each response are kept for observers.</summary>
     public int BodyCaptureLimit { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// The longest request line accepted (HTTP/2: the longest header field, which holds <c>:path</c>). Real sites send
+    /// 8–16 KB URLs; Kestrel's 8 KiB default would turn those away.
+    /// </summary>
+    public int MaxRequestLineBytes { get; set; } = 64 * 1024;
+
+    /// <summary>The largest request head (all header fields together) accepted.</summary>
+    public int MaxRequestHeadersBytes { get; set; } = 256 * 1024;
+
     /// <summary>How many leaf certificates are kept (least recently used are dropped).</summary>
     public int LeafCacheCapacity { get; set; } = 1024;
 

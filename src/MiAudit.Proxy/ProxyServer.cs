@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -26,11 +27,13 @@ public sealed class ProxyServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly FlowDispatcher _flows;
     private readonly LeafCertificateFactory _leafFactory;
+    private readonly IDisposable _rejectedRequests;
     private bool _stopped;
 
     private ProxyServer(WebApplication app, FlowDispatcher flows, LeafCertificateFactory leafFactory,
-        LeafCertificateCache certificates, PassthroughPolicy passthrough)
+        LeafCertificateCache certificates, PassthroughPolicy passthrough, IDisposable rejectedRequests)
     {
+        _rejectedRequests = rejectedRequests;
         _app = app;
         _flows = flows;
         _leafFactory = leafFactory;
@@ -72,7 +75,7 @@ public sealed class ProxyServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.AllowHostHeaderOverride = true; // absolute-form targets win over a disagreeing Host header
-            ProxyLimits.Apply(kestrel.Limits);
+            ProxyLimits.Apply(kestrel.Limits, options);
             kestrel.Listen(options.ListenEndPoint, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
@@ -94,7 +97,9 @@ public sealed class ProxyServer : IAsyncDisposable
             clock,
             loggerFactory.CreateLogger<ProxyRequestHandler>());
         app.Run(handler.HandleAsync);
-        return new ProxyServer(app, flows, leafFactory, certificates, passthrough);
+        var rejected = RejectedRequests.Subscribe(app.Services.GetRequiredService<DiagnosticListener>(),
+            new RejectedRequests(flows, clock, loggerFactory.CreateLogger<RejectedRequests>()));
+        return new ProxyServer(app, flows, leafFactory, certificates, passthrough, rejected);
     }
 
     /// <exception cref="IOException">The address is in use or cannot be bound.</exception>
@@ -116,6 +121,7 @@ public sealed class ProxyServer : IAsyncDisposable
         _stopped = true;
         using var drain = new CancellationTokenSource(drainTimeout);
         await _app.StopAsync(drain.Token);
+        _rejectedRequests.Dispose();
         await _flows.DisposeAsync();
     }
 

@@ -12,6 +12,7 @@ public sealed class FlowBuilder
     private readonly List<HeaderField> _headers = [];
     private readonly Uri _url;
     private readonly string _method;
+    private readonly List<WebSocketMessage> _messages = [];
     private byte[] _body = [];
     private string _client = "192.168.1.50";
 
@@ -51,6 +52,14 @@ public sealed class FlowBuilder
         return Header("Content-Type", contentType);
     }
 
+    /// <summary>A WebSocket message on the flow (which then counts as one that opened a socket).</summary>
+    public FlowBuilder Message(MessageDirection direction, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        _messages.Add(new WebSocketMessage(direction, DateTimeOffset.UnixEpoch, WebSocketMessage.Text, new CapturedBody(bytes, bytes.Length)));
+        return this;
+    }
+
     public FlowBuilder Form(string body) => Body(body, "application/x-www-form-urlencoded");
 
     public Flow Build()
@@ -72,6 +81,9 @@ public sealed class FlowBuilder
             RequestHeaders = [new HeaderField("Host", _url.Authority), .. _headers],
             RequestBody = CapturedBody.From(_body),
             StatusCode = 200,
+            WebSocketMessages = [.. _messages],
+            WebSocketTotals = _messages.Count == 0 ? null : new MessageTotals(
+                _messages.Count(m => m.Direction == MessageDirection.Client), 0, _messages.Count(m => m.Direction == MessageDirection.Server), 0),
         };
     }
 }

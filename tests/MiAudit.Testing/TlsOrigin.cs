@@ -50,6 +50,8 @@ public sealed class TlsOrigin : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MaxRequestLineSize = 64 * 1024; // the long URLs real sites send
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = 64 * 1024;
             kestrel.AddServerHeader = false;
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
@@ -157,7 +159,12 @@ public sealed class TlsOrigin : IAsyncDisposable
                 return;
             }
 
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            // ?deflate accepts permessage-deflate when offered; ?sink only receives (a client may send without reading).
+            var sink = context.Request.Query.ContainsKey("sink");
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                DangerousEnableCompression = context.Request.Query.ContainsKey("deflate"),
+            });
             var buffer = new byte[64 * 1024];
             while (true)
             {
@@ -166,6 +173,11 @@ public sealed class TlsOrigin : IAsyncDisposable
                 {
                     await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
                     return;
+                }
+
+                if (sink)
+                {
+                    continue;
                 }
 
                 await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, CancellationToken.None);

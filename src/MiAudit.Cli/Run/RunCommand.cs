@@ -73,6 +73,20 @@ public sealed class RunCommand
         DefaultValueFactory = _ => "4MiB",
     };
 
+    private readonly Option<string> _maxRequestLine = new("--max-request-line")
+    {
+        Description = "Longest request line (and HTTP/2 header field) accepted; longer requests are answered 414/431 and stored as rejected flows",
+        HelpName = "SIZE",
+        DefaultValueFactory = _ => "64KiB",
+    };
+
+    private readonly Option<string> _maxRequestHeaders = new("--max-request-headers")
+    {
+        Description = "Largest request head (all header fields together) accepted; larger heads are answered 431 and stored as rejected flows",
+        HelpName = "SIZE",
+        DefaultValueFactory = _ => "256KiB",
+    };
+
     private readonly Option<bool> _noHttp2 = new("--no-http2")
     {
         Description = "Offer only HTTP/1.1 to clients inside intercepted TLS",
@@ -143,7 +157,7 @@ public sealed class RunCommand
         foreach (var option in new Option[]
         {
             _listen, _sessionLabel, _db, _store, _unflaggedBodies, _redact, _minSeverity, _noDetect, _mask,
-            _allowClient, _proxyAuth, _allowLoopbackUpstream, _passthrough, _noAutoPassthrough, _mapHost, _upstreamCa, _insecureUpstream, _captureLimit, _noHttp2, _logDir, _verbose, _quiet,
+            _allowClient, _proxyAuth, _allowLoopbackUpstream, _passthrough, _noAutoPassthrough, _mapHost, _upstreamCa, _insecureUpstream, _captureLimit, _maxRequestLine, _maxRequestHeaders, _noHttp2, _logDir, _verbose, _quiet,
         })
         {
             command.Options.Add(option);
@@ -191,6 +205,8 @@ public sealed class RunCommand
         proxy.BodyCaptureLimit = captureLimit is >= 0 and <= int.MaxValue
             ? (int)captureLimit
             : throw new UsageException("--capture-limit must be between 0 and 2 GiB");
+        proxy.MaxRequestLineBytes = HeadLimit(result.GetValue(_maxRequestLine)!, "--max-request-line");
+        proxy.MaxRequestHeadersBytes = HeadLimit(result.GetValue(_maxRequestHeaders)!, "--max-request-headers");
         if (result.GetValue(_noAutoPassthrough))
         {
             proxy.AutoPassthroughAfterFailures = 0;
@@ -241,6 +257,10 @@ public sealed class RunCommand
             result.GetValue(_noDetect) ? null : _detection.Bind(result),
             result.GetValue(_mask));
     }
+
+    private static int HeadLimit(string text, string option) => ByteSize.Parse(text) is var size and >= 1024 and <= 16 * 1024 * 1024
+        ? (int)size
+        : throw new UsageException($"{option} must be between 1KiB and 16MiB");
 
     private static string Validated(Func<string> parse, string option)
     {

@@ -60,7 +60,33 @@ public static class RequestDecoder
             expander.Note($"could not decode body: {e.GetType().Name}: {e.Message}");
         }
 
+        DecodeMessages(flow, expander);
         return output;
+    }
+
+    /// <summary>
+    /// What the client sent on a WebSocket, each message a location of its own (<c>ws[12].client</c>, the index being
+    /// the message's place in the flow). Messages from the server are kept as evidence but not scanned, as responses are not.
+    /// </summary>
+    private static void DecodeMessages(Flow flow, LeafExpander expander)
+    {
+        for (var i = 0; i < flow.WebSocketMessages.Count; i++)
+        {
+            var message = flow.WebSocketMessages[i];
+            if (message.Direction != MessageDirection.Client || message.Opcode is not (WebSocketMessage.Text or WebSocketMessage.Binary)
+                || message.Payload.Bytes.IsEmpty)
+            {
+                continue;
+            }
+
+            var path = LeafPath.Root("ws").Index(i).Member("client");
+            if (message.Payload.Truncated)
+            {
+                expander.Note($"{path} captured only in part ({message.Payload.Bytes.Length} of {message.Payload.WireLength} bytes)");
+            }
+
+            expander.Bytes(message.Payload.Bytes.ToArray(), path, guessed: false);
+        }
     }
 
     private static void DecodeBody(Flow flow, LeafExpander expander, DecodedRequest output)

@@ -12,6 +12,10 @@ public sealed class DetectionContext
     public const int MaxFindings = 500;
 
     private readonly HashSet<(string Rule, string Value, string Path)> _seen = [];
+
+    // A socket that repeats an identifier in each of 10,000 messages is one finding (on the first message) that says how
+    // many more messages carried it, not 10,000 findings; keyed by the path with the message index left out.
+    private readonly Dictionary<(string Rule, string Value, string Path), (int Finding, int More)> _perMessage = [];
     private Leaf[]? _values;
 
     public DetectionContext(Flow flow, DecodedRequest decoded, string site)
@@ -30,14 +34,49 @@ public sealed class DetectionContext
 
     public List<Finding> Findings { get; } = [];
 
+    /// <summary>The findings, those repeated across WebSocket messages saying in how many more they were.</summary>
+    public IReadOnlyList<Finding> Result()
+    {
+        foreach (var (index, more) in _perMessage.Values)
+        {
+            if (more > 0)
+            {
+                var finding = Findings[index];
+                Findings[index] = finding with { MatchedAs = $"{finding.MatchedAs}; also in {more} later message{(more == 1 ? "" : "s")}" };
+            }
+        }
+
+        return Findings;
+    }
+
     /// <summary>The leaves detectors read: every decoded value except containers already read through their children.</summary>
     public IReadOnlyList<Leaf> Values => _values ??= Decoded.Leaves.Where(leaf => !leaf.Expanded).ToArray();
 
     /// <summary>Names of the query parameters and of form-body fields (top level only).</summary>
     public IReadOnlySet<string> ParameterNames => Decoded.ParameterNames;
 
+    /// <summary><c>ws[12].client → json.aid</c> as <c>ws[].client → json.aid</c>.</summary>
+    private static string? MessageIndependent(string path)
+    {
+        var close = path.IndexOf(']');
+        return path.StartsWith("ws[", StringComparison.Ordinal) && close > 0 ? string.Concat("ws[]", path.AsSpan(close + 1)) : null;
+    }
+
     public void Add(Rule rule, string value, string matchedAs, LeafPath path, string snippet)
     {
+        var pathText = path.ToString();
+        if (path.Location == "ws" && MessageIndependent(pathText) is { } shape)
+        {
+            var key = (rule.Id, value, shape);
+            if (_perMessage.TryGetValue(key, out var first))
+            {
+                _perMessage[key] = (first.Finding, first.More + 1);
+                return;
+            }
+
+            _perMessage[key] = (Findings.Count, 0);
+        }
+
         if (Findings.Count >= MaxFindings)
         {
             var note = $"finding limit ({MaxFindings}) reached; later matches were not recorded";
@@ -49,7 +88,6 @@ public sealed class DetectionContext
             return;
         }
 
-        var pathText = path.ToString();
         if (!_seen.Add((rule.Id, value, pathText)))
         {
             return;

@@ -1,7 +1,9 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using MiAudit.Flows;
+using Microsoft.AspNetCore.Http.Features;
 using MiAudit.Proxy.Capture;
+using MiAudit.Proxy.Capture.WebSockets;
 
 namespace MiAudit.Proxy.Forwarding;
 
@@ -16,11 +18,14 @@ internal sealed class ExchangeRecorder
     private readonly BodyCapture _requestBody;
     private readonly BodyCapture _responseBody;
 
-    public ExchangeRecorder(HttpContext context, ForwardTarget target, int captureLimit, DateTimeOffset startedAt)
+    private readonly WebSocketRecorder? _webSocket;
+
+    public ExchangeRecorder(HttpContext context, ForwardTarget target, int captureLimit, TimeProvider clock)
     {
         _context = context;
         _target = target;
-        StartedAt = startedAt;
+        StartedAt = clock.GetUtcNow();
+        _webSocket = WebSocketCapture.Attach(context, captureLimit, clock);
         _requestBody = new BodyCapture(captureLimit, () => context.Request.ContentLength);
         _responseBody = new BodyCapture(captureLimit, () => context.Response.ContentLength);
         context.Request.Body = new CapturingReadStream(context.Request.Body, _requestBody);
@@ -32,13 +37,15 @@ internal sealed class ExchangeRecorder
 
     public Version? UpstreamVersion { get; set; }
 
-    public Flow ToFlow(DateTimeOffset completedAt, FlowError? error, bool answered)
+    /// <param name="inProgress">A snapshot of an exchange still running: bodies and messages so far, not ended.</param>
+    public Flow ToFlow(DateTimeOffset completedAt, FlowError? error, bool answered, bool inProgress = false)
     {
         var connection = _context.Connection;
-        var remote = connection.RemoteIpAddress;
-        if (remote is { IsIPv4MappedToIPv6: true })
+
+        var (messages, totals) = _webSocket?.Snapshot() ?? ([], null!);
+        if (_webSocket?.LostReason is { } lost && error is null && !inProgress)
         {
-            remote = remote.MapToIPv4();
+            error = new FlowError(FlowError.WebSocketFraming, lost);
         }
 
         var pathAndQuery = FaithfulTransformer.OriginForm(_context);
@@ -47,7 +54,7 @@ internal sealed class ExchangeRecorder
         {
             StartedAt = StartedAt,
             CompletedAt = completedAt,
-            ClientAddress = remote?.ToString() ?? "",
+            ClientAddress = AddressText(connection.RemoteIpAddress),
             ClientPort = connection.RemotePort,
             Transport = _target.Transport,
             HttpVersion = _context.Request.Protocol,
@@ -59,10 +66,15 @@ internal sealed class ExchangeRecorder
             Path = queryStart < 0 ? pathAndQuery : pathAndQuery[..queryStart],
             Query = queryStart < 0 ? "" : pathAndQuery[queryStart..],
             RequestHeaders = Fields(_context.Request.Headers),
-            RequestBody = _requestBody.ToCapturedBody(ended: _requestBody.EndSeen || !RequestCanHaveBody),
+            RequestBody = _requestBody.ToCapturedBody(ended: _requestBody.EndSeen || (!RequestCanHaveBody && !inProgress)),
+            RequestTrailers = RequestTrailers(),
             StatusCode = answered ? _context.Response.StatusCode : null,
             ResponseHeaders = answered ? Fields(_context.Response.Headers) : [],
-            ResponseBody = _responseBody.ToCapturedBody(ended: error is null),
+            ResponseBody = _responseBody.ToCapturedBody(ended: error is null && !inProgress),
+            ResponseTrailers = answered && _context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { } trailers ? Fields(trailers) : [],
+            WebSocketMessages = messages,
+            WebSocketTotals = _webSocket is null ? null : totals,
+            InProgress = inProgress,
             ClientTls = _target.ClientTls,
             Error = error,
         };
@@ -71,7 +83,15 @@ internal sealed class ExchangeRecorder
     /// <summary>False for requests that carry no body at all (Kestrel knows from the framing), whose end is never read.</summary>
     private bool RequestCanHaveBody => _context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
 
-    private static List<HeaderField> Fields(IHeaderDictionary headers)
+    private List<HeaderField> RequestTrailers() =>
+        _context.Features.Get<IHttpRequestTrailersFeature>() is { Available: true } feature ? Fields(feature.Trailers) : [];
+
+    /// <summary>The client's address as stored: IPv4 clients of a dual-stack socket as plain IPv4.</summary>
+    internal static string AddressText(IPAddress? address) =>
+        (address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address)?.ToString() ?? "";
+
+    /// <summary>Header fields in the order received, a repeated name once per value.</summary>
+    internal static List<HeaderField> Fields(IHeaderDictionary headers)
     {
         var fields = new List<HeaderField>(headers.Count);
         foreach (var (name, values) in headers)

@@ -59,7 +59,7 @@ internal sealed class ProxyRequestHandler(
             return;
         }
 
-        var recorder = new ExchangeRecorder(context, target, options.BodyCaptureLimit, clock.GetUtcNow());
+        var recorder = new ExchangeRecorder(context, target, options.BodyCaptureLimit, clock);
         flows.ObserveRequest(() => recorder.ToFlow(recorder.StartedAt, error: null, answered: false));
         var config = HttpProtocol.IsHttp2(context.Request.Protocol) ? _http2Config : _http11Config;
         ForwarderError error;

@@ -28,7 +28,12 @@ internal sealed class ServerLoggerFactory(ILoggerFactory inner, LogThrottle thro
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
 
-        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(Capped(logLevel));
+        // Kestrel puts the rejected request line or target into its exception only when Information is enabled; that
+        // text is the evidence of a request it refused (RejectedRequests), so say yes: Log still writes only what the
+        // configured level lets through.
+        public bool IsEnabled(LogLevel logLevel) => (logLevel == LogLevel.Information && _kestrel) || inner.IsEnabled(Capped(logLevel));
+
+        private readonly bool _kestrel = category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -61,9 +61,14 @@ public static class HarReader
         var (scheme, host, port, path, query) = SplitUrl(url);
         var miaudit = entry.TryGetProperty("_miaudit", out var m) ? m : default;
         var status = response.ValueKind == JsonValueKind.Object && response.GetProperty("status").GetInt32() is var code and > 0 ? code : (int?)null;
+        var messages = entry.TryGetProperty("_webSocketMessages", out var list) && list.ValueKind == JsonValueKind.Array ? Messages(list) : null;
 
         return new Flow
         {
+            WebSocketMessages = messages ?? [],
+            WebSocketTotals = messages is null ? null : new MessageTotals(
+                messages.Count(m => m.Direction == MessageDirection.Client), messages.Where(m => m.Direction == MessageDirection.Client).Sum(m => m.Payload.WireLength),
+                messages.Count(m => m.Direction == MessageDirection.Server), messages.Where(m => m.Direction == MessageDirection.Server).Sum(m => m.Payload.WireLength)),
             StartedAt = started,
             CompletedAt = started.AddMilliseconds(Math.Max(0, time)),
             ClientAddress = String(miaudit, "clientAddress") ?? "",
@@ -84,6 +89,21 @@ public static class HarReader
             ResponseBody = response.ValueKind == JsonValueKind.Object ? ResponseBody(response) : CapturedBody.Empty,
         };
     }
+
+    /// <summary>Chrome's <c>_webSocketMessages</c>: type send/receive, time in Unix seconds, opcode, data (base64 when binary).</summary>
+    private static List<WebSocketMessage> Messages(JsonElement list) =>
+        list.EnumerateArray().Select(message =>
+        {
+            var opcode = message.TryGetProperty("opcode", out var op) && op.ValueKind == JsonValueKind.Number ? op.GetInt32() : WebSocketMessage.Text;
+            var data = String(message, "data") ?? "";
+            var bytes = opcode == WebSocketMessage.Binary ? Convert.FromBase64String(data) : Encoding.UTF8.GetBytes(data);
+            var seconds = message.TryGetProperty("time", out var time) && time.ValueKind == JsonValueKind.Number ? time.GetDouble() : 0;
+            return new WebSocketMessage(
+                String(message, "type") == "send" ? MessageDirection.Client : MessageDirection.Server,
+                DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000)),
+                opcode,
+                new CapturedBody(bytes, Math.Max(bytes.Length, Size(message, "_size"))));
+        }).ToList();
 
     /// <summary>Splits a URL without canonicalising it, so the path and query stay as they were sent.</summary>
     private static (string Scheme, string Host, int Port, string Path, string Query) SplitUrl(string url)

@@ -121,6 +121,10 @@ public static class HarWriter
         json.WriteNumber("wait", totalMs);
         json.WriteNumber("receive", 0);
         json.WriteEndObject();
+        if (flow.WebSocketTotals is not null)
+        {
+            WriteMessages(json, flow.WebSocketMessages);
+        }
 
         json.WriteStartObject("_miaudit");
         json.WriteString("flowUid", flow.Id.ToString());
@@ -130,6 +134,31 @@ public static class HarWriter
         json.WriteString("transport", flow.Transport.ToString());
         json.WriteBoolean("requestBodyTruncated", flow.RequestBody.Truncated);
         json.WriteBoolean("responseBodyTruncated", flow.ResponseBody.Truncated);
+        if (flow.InProgress)
+        {
+            json.WriteBoolean("inProgress", true);
+        }
+
+        if (flow.RequestTrailers.Count > 0)
+        {
+            WriteHeaders(json, flow.RequestTrailers, "requestTrailers");
+        }
+
+        if (flow.ResponseTrailers.Count > 0)
+        {
+            WriteHeaders(json, flow.ResponseTrailers, "responseTrailers");
+        }
+
+        if (flow.WebSocketTotals is { } totals)
+        {
+            json.WriteStartObject("webSocketTotals");
+            json.WriteNumber("clientMessages", totals.ClientMessages);
+            json.WriteNumber("clientBytes", totals.ClientBytes);
+            json.WriteNumber("serverMessages", totals.ServerMessages);
+            json.WriteNumber("serverBytes", totals.ServerBytes);
+            json.WriteNumber("kept", flow.WebSocketMessages.Count);
+            json.WriteEndObject();
+        }
         if (flow.Error is { } error)
         {
             json.WriteString("error", $"{error.Kind}: {error.Message}");
@@ -155,9 +184,35 @@ public static class HarWriter
         json.WriteEndObject();
     }
 
-    private static void WriteHeaders(Utf8JsonWriter json, IReadOnlyList<HeaderField> headers)
+    /// <summary>
+    /// WebSocket messages the way Chrome's DevTools export them (<c>_webSocketMessages</c>: type send/receive, time in
+    /// Unix seconds, opcode, data; binary data in base64), so HAR viewers that know the convention show them.
+    /// </summary>
+    private static void WriteMessages(Utf8JsonWriter json, IReadOnlyList<WebSocketMessage> messages)
     {
-        json.WriteStartArray("headers");
+        json.WriteStartArray("_webSocketMessages");
+        foreach (var message in messages)
+        {
+            json.WriteStartObject();
+            json.WriteString("type", message.Direction == MessageDirection.Client ? "send" : "receive");
+            json.WriteNumber("time", message.At.ToUnixTimeMilliseconds() / 1000.0);
+            json.WriteNumber("opcode", message.Opcode);
+            var bytes = message.Payload.Bytes.Span;
+            json.WriteString("data", message.Opcode == WebSocketMessage.Binary ? Convert.ToBase64String(bytes) : BodyText(bytes).Text);
+            if (message.Payload.Truncated)
+            {
+                json.WriteNumber("_size", message.Payload.WireLength);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteHeaders(Utf8JsonWriter json, IReadOnlyList<HeaderField> headers, string name = "headers")
+    {
+        json.WriteStartArray(name);
         foreach (var header in headers)
         {
             json.WriteStartObject();

@@ -110,7 +110,8 @@ public sealed class AuditQueries(SqliteConnection connection)
                    f.upstream_http_version, f.method, f.scheme, f.host, f.port, f.path, f.query, f.status, f.request_headers,
                    f.request_body, f.request_body_size, f.response_headers, f.response_body, f.response_body_size,
                    f.tls_server_name, f.tls_alpn, f.tls_version, f.error_kind, f.error_message, f.session_id,
-                   f.request_body_truncated, f.response_body_truncated
+                   f.request_body_truncated, f.response_body_truncated, f.request_trailers, f.response_trailers, f.in_progress,
+                   f.ws_client_messages, f.ws_client_bytes, f.ws_server_messages, f.ws_server_bytes
             FROM flows f JOIN sessions s ON s.id = f.session_id
             WHERE {where}
             ORDER BY f.started_at, f.id;
@@ -142,9 +143,39 @@ public sealed class AuditQueries(SqliteConnection connection)
                 ResponseBody = Body(reader, 21, 22, 30),
                 ClientTls = reader.IsDBNull(24) ? null : new ClientTls(reader.IsDBNull(23) ? null : reader.GetString(23), reader.GetString(24), reader.IsDBNull(25) ? "" : reader.GetString(25)),
                 Error = reader.IsDBNull(26) ? null : new FlowError(reader.GetString(26), reader.IsDBNull(27) ? "" : reader.GetString(27)),
+                RequestTrailers = reader.IsDBNull(31) ? [] : Writing.HeaderJson.Deserialize(reader.GetString(31)),
+                ResponseTrailers = reader.IsDBNull(32) ? [] : Writing.HeaderJson.Deserialize(reader.GetString(32)),
+                InProgress = reader.GetInt64(33) != 0,
+                WebSocketTotals = reader.IsDBNull(34) ? null
+                    : new MessageTotals(reader.GetInt64(34), reader.GetInt64(35), reader.GetInt64(36), reader.GetInt64(37)),
             };
+            if (flow.WebSocketTotals is not null)
+            {
+                flow = flow with { WebSocketMessages = MessagesOf(flowId) };
+            }
+
             yield return new StoredFlow(flowId, reader.GetInt64(28), reader.GetString(2), flow, FindingsOf(flowId));
         }
+    }
+
+    private List<WebSocketMessage> MessagesOf(long flowId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT direction, at, opcode, size, data, truncated, note FROM websocket_messages WHERE flow_id = $id ORDER BY idx;";
+        command.Parameters.AddWithValue("$id", flowId);
+        using var reader = command.ExecuteReader();
+        var messages = new List<WebSocketMessage>();
+        while (reader.Read())
+        {
+            messages.Add(new WebSocketMessage(
+                reader.GetString(0) == "client" ? MessageDirection.Client : MessageDirection.Server,
+                Timestamps.Parse(reader.GetString(1)),
+                reader.GetInt32(2),
+                Body(reader, 4, 3, 5),
+                reader.IsDBNull(6) ? null : reader.GetString(6)));
+        }
+
+        return messages;
     }
 
     private IReadOnlyList<Finding> FindingsOf(long flowId)

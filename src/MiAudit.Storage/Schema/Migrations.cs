@@ -83,5 +83,31 @@ internal static class Migrations
         ALTER TABLE flows ADD COLUMN analysis_pending INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX flows_analysis_pending ON flows(session_id) WHERE analysis_pending = 1;
         """,
+
+        // 3: trailers, WebSocket messages (children of the flow that opened the socket), and snapshots of exchanges
+        // still running, so that a long-lived one is on disk while it lasts.
+        """
+        ALTER TABLE flows ADD COLUMN request_trailers TEXT;
+        ALTER TABLE flows ADD COLUMN response_trailers TEXT;
+        ALTER TABLE flows ADD COLUMN in_progress INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE flows ADD COLUMN ws_client_messages INTEGER;
+        ALTER TABLE flows ADD COLUMN ws_client_bytes INTEGER;
+        ALTER TABLE flows ADD COLUMN ws_server_messages INTEGER;
+        ALTER TABLE flows ADD COLUMN ws_server_bytes INTEGER;
+
+        CREATE TABLE websocket_messages (
+            id INTEGER PRIMARY KEY,
+            flow_id INTEGER NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            direction TEXT NOT NULL,
+            at TEXT NOT NULL,
+            opcode INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB,
+            truncated INTEGER NOT NULL,
+            note TEXT
+        );
+        CREATE INDEX websocket_messages_flow ON websocket_messages(flow_id, idx);
+        """,
     ];
 }

@@ -16,6 +16,8 @@ internal sealed class FlowInserter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _insertFlow;
     private readonly sqlite3_stmt _insertFinding;
+    private readonly sqlite3_stmt _insertMessage;
+    private readonly sqlite3_stmt _deleteSnapshot;
     private readonly sqlite3_stmt _deleteFindings;
     private readonly sqlite3_stmt _deleteFlow;
     private readonly sqlite3_stmt _markAnalysed;
@@ -29,9 +31,10 @@ internal sealed class FlowInserter : IDisposable
                 upstream_http_version, method, scheme, host, port, path, query, status, request_headers, request_body,
                 request_body_size, request_body_truncated, response_headers, response_body, response_body_size,
                 response_body_truncated, tls_server_name, tls_alpn, tls_version, error_kind, error_message, decode_limits, max_severity,
-                analysis_pending)
+                analysis_pending, request_trailers, response_trailers, in_progress, ws_client_messages, ws_client_bytes,
+                ws_server_messages, ws_server_bytes)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
-                ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)
+                ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)
             ON CONFLICT(uid) DO NOTHING
             RETURNING id;
             """);
@@ -39,6 +42,11 @@ internal sealed class FlowInserter : IDisposable
             INSERT INTO findings (flow_id, rule_id, title, severity, category, value, matched_as, leaf_path, transforms, snippet, rule_set_hash)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11);
             """);
+        _insertMessage = Prepare("""
+            INSERT INTO websocket_messages (flow_id, idx, direction, at, opcode, size, data, truncated, note)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);
+            """);
+        _deleteSnapshot = Prepare("DELETE FROM flows WHERE uid = ?1 AND in_progress = 1;");
         _deleteFindings = Prepare("DELETE FROM findings WHERE flow_id = ?1;");
         _deleteFlow = Prepare("DELETE FROM flows WHERE uid = ?1;");
         _markAnalysed = Prepare("UPDATE flows SET max_severity = ?2, analysis_pending = 0 WHERE id = ?1;");
@@ -92,6 +100,13 @@ internal sealed class FlowInserter : IDisposable
         Text(s, 30, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits));
         Integer(s, 31, record.Findings.Count == 0 ? null : (int)record.Findings.Max(f => f.Severity));
         raw.sqlite3_bind_int(s, 32, record.AnalysisPending ? 1 : 0);
+        Text(s, 33, flow.RequestTrailers.Count == 0 ? null : HeaderJson.Serialize(flow.RequestTrailers));
+        Text(s, 34, flow.ResponseTrailers.Count == 0 ? null : HeaderJson.Serialize(flow.ResponseTrailers));
+        raw.sqlite3_bind_int(s, 35, flow.InProgress ? 1 : 0);
+        Long(s, 36, flow.WebSocketTotals?.ClientMessages);
+        Long(s, 37, flow.WebSocketTotals?.ClientBytes);
+        Long(s, 38, flow.WebSocketTotals?.ServerMessages);
+        Long(s, 39, flow.WebSocketTotals?.ServerBytes);
 
         var step = raw.sqlite3_step(s);
         if (step == raw.SQLITE_DONE)
@@ -102,8 +117,41 @@ internal sealed class FlowInserter : IDisposable
         Check(step, raw.SQLITE_ROW);
         var flowId = raw.sqlite3_column_int64(s, 0);
         raw.sqlite3_reset(s);
+        InsertMessages(flowId, flow.WebSocketMessages, record.KeepBodies);
         InsertFindings(flowId, record.Findings, ruleSetHash);
         return flowId;
+    }
+
+    /// <summary>
+    /// Removes the snapshot of a flow that was still running when it was stored (and, by cascade, its findings and
+    /// messages), so that a newer snapshot or the finished flow takes its place. A finished flow is never removed here.
+    /// </summary>
+    public void DeleteSnapshot(Guid flowId)
+    {
+        var s = _deleteSnapshot;
+        raw.sqlite3_reset(s);
+        Text(s, 1, flowId.ToString());
+        Check(raw.sqlite3_step(s), raw.SQLITE_DONE);
+    }
+
+    private void InsertMessages(long flowId, IReadOnlyList<WebSocketMessage> messages, bool keepBodies)
+    {
+        var s = _insertMessage;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            raw.sqlite3_reset(s);
+            raw.sqlite3_bind_int64(s, 1, flowId);
+            raw.sqlite3_bind_int(s, 2, i);
+            Text(s, 3, message.Direction == MessageDirection.Client ? "client" : "server");
+            Text(s, 4, Timestamps.Format(message.At));
+            raw.sqlite3_bind_int(s, 5, message.Opcode);
+            raw.sqlite3_bind_int64(s, 6, message.Payload.WireLength);
+            Body(s, 7, keepBodies ? message.Payload.Bytes : default);
+            raw.sqlite3_bind_int(s, 8, (keepBodies ? message.Payload.Truncated : message.Payload.WireLength > 0) ? 1 : 0);
+            Text(s, 9, message.Note);
+            Check(raw.sqlite3_step(s), raw.SQLITE_DONE);
+        }
     }
 
     /// <summary>
@@ -207,7 +255,7 @@ internal sealed class FlowInserter : IDisposable
         }
     }
 
-    private static void Integer(sqlite3_stmt statement, int index, int? value)
+    private static void Long(sqlite3_stmt statement, int index, long? value)
     {
         if (value is { } number)
         {
@@ -218,6 +266,8 @@ internal sealed class FlowInserter : IDisposable
             raw.sqlite3_bind_null(statement, index);
         }
     }
+
+    private static void Integer(sqlite3_stmt statement, int index, int? value) => Long(statement, index, value);
 
     private static void Body(sqlite3_stmt statement, int index, ReadOnlyMemory<byte> body)
     {
@@ -235,6 +285,8 @@ internal sealed class FlowInserter : IDisposable
     {
         _insertFlow.Dispose();
         _insertFinding.Dispose();
+        _insertMessage.Dispose();
+        _deleteSnapshot.Dispose();
         _deleteFindings.Dispose();
         _deleteFlow.Dispose();
         _markAnalysed.Dispose();

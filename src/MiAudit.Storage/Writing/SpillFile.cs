@@ -58,6 +58,11 @@ internal static class SpillFile
                 SELECT m.id, f.rule_id, f.title, f.severity, f.category, f.value, f.matched_as, f.leaf_path, f.transforms, f.snippet, f.rule_set_hash
                 FROM spill.findings f JOIN spill.flows s ON s.id = f.flow_id JOIN main.flows m ON m.uid = s.uid ORDER BY f.id;
                 """);
+            Execute(database, transaction, """
+                INSERT INTO main.websocket_messages (flow_id, idx, direction, at, opcode, size, data, truncated, note)
+                SELECT m.id, w.idx, w.direction, w.at, w.opcode, w.size, w.data, w.truncated, w.note
+                FROM spill.websocket_messages w JOIN spill.flows s ON s.id = w.flow_id JOIN main.flows m ON m.uid = s.uid ORDER BY w.id;
+                """);
             transaction.Commit();
             return moved;
         }

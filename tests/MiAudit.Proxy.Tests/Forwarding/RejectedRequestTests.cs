@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http;
+using System.Text;
+using MiAudit.Flows;
+using MiAudit.Testing;
+
+namespace MiAudit.Proxy.Tests.Forwarding;
+
+/// <summary>
+/// Requests that MiAudit's HTTP server answers itself, before forwarding, are on the record: each is a flow with the
+/// status the client got, why, and the request as far as it was read. URLs of the length real sites use pass.
+/// </summary>
+public class RejectedRequestTests(ProxyEnvironment env) : IClassFixture<ProxyEnvironment>
+{
+    [Theory]
+    [InlineData("HTTP/1.1")]
+    [InlineData("HTTP/2")]
+    public async Task A_16_KB_url_is_forwarded_whole(string version)
+    {
+        var query = "?q=" + new string('a', 16 * 1024) + "&case=long" + version;
+        using var client = env.Client(version == "HTTP/2" ? HttpVersion.Version20 : HttpVersion.Version11, HttpVersionPolicy.RequestVersionExact);
+        using var response = await client.GetAsync(env.Https("/echo" + query));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Query == query);
+        Assert.Equal(200, flow.StatusCode);
+        Assert.Equal(version, flow.HttpVersion);
+    }
+
+    [Fact]
+    public async Task A_request_line_over_the_limit_is_a_rejected_flow()
+    {
+        using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
+        var target = $"http://{TlsOrigin.HostName}:{env.Origin.HttpPort}/echo?q={new string('b', 70 * 1024)}";
+        await connection.SendAsync($"GET {target} HTTP/1.1\r\nHost: {TlsOrigin.HostName}:{env.Origin.HttpPort}\r\n\r\n");
+        var head = await connection.ReadHeadAsync();
+
+        Assert.StartsWith("HTTP/1.1 414", head);
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Error?.Kind == FlowError.RequestRejected && f.StatusCode == 414);
+        Assert.Contains("414", flow.Error!.Message);
+    }
+
+    [Theory]
+    [InlineData("/echo/%00nul", "%00nul")]
+    [InlineData("/echo/caf\u00e9", "caf\\xC3\\xA9")]
+    public async Task A_malformed_target_is_a_rejected_flow_with_what_was_read(string path, string recorded)
+    {
+        using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
+        var authority = $"{TlsOrigin.HostName}:{env.Origin.HttpPort}";
+        await connection.Stream.WriteAsync(Encoding.UTF8.GetBytes($"GET http://{authority}{path} HTTP/1.1\r\nHost: {authority}\r\n\r\n"));
+        var head = await connection.ReadHeadAsync();
+
+        // Whoever refuses it (MiAudit's server, with what it read of the line in the reason, or the origin), it has a row.
+        Assert.StartsWith("HTTP/1.1 400", head);
+        var flow = await env.Proxy.Flows.WaitForAsync(f => (f.Path + f.Error?.Message).Contains($"/echo/{recorded}"));
+        Assert.Equal(400, flow.StatusCode);
+    }
+
+    [Fact]
+    public async Task Too_many_header_fields_are_a_rejected_flow_with_the_fields_read()
+    {
+        using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
+        var authority = $"{TlsOrigin.HostName}:{env.Origin.HttpPort}";
+        var fields = string.Concat(Enumerable.Range(0, ProxyLimits.MaxRequestHeaderCount + 10).Select(i => $"X-Field-{i}: {i}\r\n"));
+        await connection.SendAsync($"GET http://{authority}/echo?case=fields HTTP/1.1\r\nHost: {authority}\r\nX-Case: fields\r\n{fields}\r\n");
+        var head = await connection.ReadHeadAsync();
+
+        Assert.StartsWith("HTTP/1.1 431", head);
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Error?.Kind == FlowError.RequestRejected && f.StatusCode == 431);
+        Assert.Equal("fields", flow.RequestHeader("x-case"));
+        Assert.Equal("/echo", flow.Path);
+    }
+
+    [Fact]
+    public async Task A_rejected_request_inside_a_tunnel_names_the_tunnel_host()
+    {
+        using var client = env.Client(HttpVersion.Version11, HttpVersionPolicy.RequestVersionExact);
+        var query = "?q=" + new string('c', 70 * 1024) + "&case=tunnel";
+        using var response = await client.GetAsync(env.Https("/echo" + query, "rejected.origin.test"));
+
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, response.StatusCode);
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Error?.Kind == FlowError.RequestRejected && f.Host == "rejected.origin.test");
+        Assert.Equal(FlowTransport.InterceptedTls, flow.Transport);
+        Assert.Equal("https", flow.Scheme);
+    }
+}
