@@ -76,7 +76,8 @@ public class ExportTests
         var binary = new byte[] { 0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02, 0xff, 0xfe };
         await FlowWriterTests.WriteAsync(dir,
             StoredData.Record(StoredData.Flow(), StoredData.Finding("https://news.example/a")),
-            StoredData.Record(StoredData.Flow(host: "t.example", path: "/c", query: "?q=%41+b&x", requestBody: binary, responseBody: StoredData.Utf8("{\"ok\":\"小米\"}"))));
+            StoredData.Record(StoredData.Flow(host: "t.example", path: "/c", query: "?q=%41+b&x", requestBody: binary, responseBody: StoredData.Utf8("{\"ok\":\"小米\"}"))),
+            StoredData.Record(StoredData.Socket()));
         using var connection = AuditDatabase.Open(dir.File("a.db"), readOnly: true);
         var stored = new AuditQueries(connection).Flows(new FindingFilter()).ToList();
         using var output = new MemoryStream();

@@ -51,6 +51,22 @@ public class FlowWriterTests
     }
 
     [Fact]
+    public async Task WebSocket_messages_totals_and_trailers_read_back_as_recorded()
+    {
+        using var dir = new TemporaryDirectory();
+        var flow = StoredData.Socket();
+        await WriteAsync(dir, StoredData.Record(flow));
+
+        using var reader = AuditDatabase.Open(dir.File("a.db"), readOnly: true);
+        var stored = Assert.Single(new AuditQueries(reader).Flows(new FindingFilter())).Flow;
+
+        Assert.Equal(flow, stored, FlowComparer.Instance);
+        Assert.Equal(flow.WebSocketTotals, stored.WebSocketTotals);
+        Assert.True(stored.WebSocketMessages[3].Payload.Truncated);
+        Assert.Equal(flow.ResponseTrailers, stored.ResponseTrailers);
+    }
+
+    [Fact]
     public async Task Unflagged_flows_can_be_kept_without_their_bodies()
     {
         using var dir = new TemporaryDirectory();

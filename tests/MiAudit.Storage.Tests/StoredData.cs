@@ -51,6 +51,27 @@ public static class StoredData
         Snippet = "…\"$url\":\"" + value + "\"…",
     };
 
+    /// <summary>A flow that opened a WebSocket: text both ways, a binary message, a message cut at the capture limit, a close.</summary>
+    public static Flow Socket()
+    {
+        var at = new DateTimeOffset(2026, 11, 25, 10, 0, 1, TimeSpan.Zero);
+        WebSocketMessage[] messages =
+        [
+            new(MessageDirection.Client, at, WebSocketMessage.Text, CapturedBody.From(Utf8("{\"aid\":\"3f8a6b2c1d4e5f60\"}"))),
+            new(MessageDirection.Server, at.AddMilliseconds(5), WebSocketMessage.Text, CapturedBody.From(Utf8("ok"))),
+            new(MessageDirection.Client, at.AddMilliseconds(9), WebSocketMessage.Binary, CapturedBody.From([0, 1, 2, 255])),
+            new(MessageDirection.Client, at.AddMilliseconds(12), WebSocketMessage.Text, new CapturedBody(Utf8("zzzz"), 9000)),
+            new(MessageDirection.Client, at.AddMilliseconds(20), WebSocketMessage.Close, CapturedBody.From([3, 232])),
+        ];
+        return Flow(host: "chat.example", path: "/ws", query: "") with
+        {
+            StatusCode = 101,
+            WebSocketMessages = messages,
+            WebSocketTotals = new MessageTotals(4, 4 + 9000 + 2 + 27, 1, 2),
+            ResponseTrailers = [new HeaderField("grpc-status", "0")],
+        };
+    }
+
     public static FlowRecord Record(Flow flow, params Finding[] findings) => new(flow, findings, [], KeepBodies: true);
 
     public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);

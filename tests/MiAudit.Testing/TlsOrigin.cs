@@ -151,6 +151,16 @@ public sealed class TlsOrigin : IAsyncDisposable
         app.MapGet("/html/{name}", (string name) =>
             Results.Content($"<!doctype html><html><head><title>{name}</title></head><body><h1 id=\"title\">{name}</h1></body></html>", "text/html"));
 
+        // A gRPC-style answer: body, then the status in trailers (HTTP/2 only; Kestrel sends no HTTP/1.1 trailers).
+        app.MapPost("/trailers", async context =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            context.Response.DeclareTrailer("grpc-status");
+            await context.Response.WriteAsync("answer");
+            context.Response.AppendTrailer("grpc-status", "7");
+            context.Response.AppendTrailer("grpc-message", "denied");
+        });
+
         app.Map("/ws", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)

@@ -37,6 +37,9 @@ internal sealed class ExchangeRecorder
 
     public Version? UpstreamVersion { get; set; }
 
+    /// <summary>The trailers the server sent after the response body, as forwarded.</summary>
+    public IReadOnlyList<HeaderField> ResponseTrailers { get; set; } = [];
+
     /// <param name="inProgress">A snapshot of an exchange still running: bodies and messages so far, not ended.</param>
     public Flow ToFlow(DateTimeOffset completedAt, FlowError? error, bool answered, bool inProgress = false)
     {
@@ -71,7 +74,7 @@ internal sealed class ExchangeRecorder
             StatusCode = answered ? _context.Response.StatusCode : null,
             ResponseHeaders = answered ? Fields(_context.Response.Headers) : [],
             ResponseBody = _responseBody.ToCapturedBody(ended: error is null && !inProgress),
-            ResponseTrailers = answered && _context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { } trailers ? Fields(trailers) : [],
+            ResponseTrailers = answered ? ResponseTrailers : [],
             WebSocketMessages = messages,
             WebSocketTotals = _webSocket is null ? null : totals,
             InProgress = inProgress,

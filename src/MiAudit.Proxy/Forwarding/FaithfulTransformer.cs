@@ -1,3 +1,4 @@
+using MiAudit.Flows;
 using System.Net.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -29,6 +30,18 @@ internal sealed class FaithfulTransformer : HttpTransformer
         }
 
         return base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+    }
+
+    public override async ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
+    {
+        await base.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
+
+        // Read here: once the forwarder completes the response, the server's trailer collection is no longer readable.
+        if (httpContext.Features.Get<ExchangeRecorder>() is { } recorder)
+        {
+            recorder.ResponseTrailers = proxyResponse.TrailingHeaders
+                .SelectMany(trailer => trailer.Value.Select(value => new HeaderField(trailer.Key, value))).ToList();
+        }
     }
 
     /// <summary>The path and query exactly as received, for origin-form, absolute-form and HTTP/2 :path alike.</summary>

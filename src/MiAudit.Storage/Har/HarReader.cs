@@ -96,7 +96,7 @@ public static class HarReader
         {
             var opcode = message.TryGetProperty("opcode", out var op) && op.ValueKind == JsonValueKind.Number ? op.GetInt32() : WebSocketMessage.Text;
             var data = String(message, "data") ?? "";
-            var bytes = opcode == WebSocketMessage.Binary ? Convert.FromBase64String(data) : Encoding.UTF8.GetBytes(data);
+            var bytes = opcode == WebSocketMessage.Text ? Encoding.UTF8.GetBytes(data) : Convert.FromBase64String(data);
             var seconds = message.TryGetProperty("time", out var time) && time.ValueKind == JsonValueKind.Number ? time.GetDouble() : 0;
             return new WebSocketMessage(
                 String(message, "type") == "send" ? MessageDirection.Client : MessageDirection.Server,

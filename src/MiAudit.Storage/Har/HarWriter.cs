@@ -198,7 +198,8 @@ public static class HarWriter
             json.WriteNumber("time", message.At.ToUnixTimeMilliseconds() / 1000.0);
             json.WriteNumber("opcode", message.Opcode);
             var bytes = message.Payload.Bytes.Span;
-            json.WriteString("data", message.Opcode == WebSocketMessage.Binary ? Convert.ToBase64String(bytes) : BodyText(bytes).Text);
+            // Text messages are UTF-8 by the protocol; anything else (binary, close) goes as base64, as Chrome does for binary.
+            json.WriteString("data", message.Opcode == WebSocketMessage.Text ? Encoding.UTF8.GetString(bytes) : Convert.ToBase64String(bytes));
             if (message.Payload.Truncated)
             {
                 json.WriteNumber("_size", message.Payload.WireLength);
