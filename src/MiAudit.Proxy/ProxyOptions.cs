@@ -73,6 +73,15 @@ public sealed class ProxyOptions
     /// </summary>
     public int MaxIdleUpstreamConnections { get; set; } = 256;
 
+    /// <summary>
+    /// An exchange still running after this long (a WebSocket, a stream, a long poll) is stored as a snapshot — request,
+    /// response head, messages so far — and again every <see cref="SnapshotInterval"/>, so it is on disk and in
+    /// <c>miaudit findings</c> while it lasts. The finished flow replaces the snapshot.
+    /// </summary>
+    public TimeSpan SnapshotAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How many finished flows may wait for observers before new ones wait (back-pressure).</summary>
     public int FlowQueueCapacity { get; set; } = 2048;
 

@@ -37,6 +37,11 @@ public sealed class AuditPipeline(DetectionEngine? engine, FlowWriter? writer, S
             return;
         }
 
+        if (flow.InProgress && !(flagged || policy.StoreAll))
+        {
+            return; // a snapshot of a running exchange is stored on the policy's terms; its finished flow decides the rest
+        }
+
         if (flagged || policy.StoreAll || flow.NotDecrypted) // what was not audited is on the record whatever the policy
         {
             var keepBodies = flagged || policy.UnflaggedBodies;

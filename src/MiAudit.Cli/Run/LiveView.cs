@@ -29,6 +29,7 @@ public sealed class LiveView : IAsyncDisposable
     private readonly Task _loop;
     private readonly TimeSpan _summaryInterval;
     private long _seen;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, HashSet<string>> _shownWhileRunning = new();
     private long _flagged;
     private long _notShown;
     private long _seenAtLastSummary;
@@ -52,6 +53,25 @@ public sealed class LiveView : IAsyncDisposable
     /// <summary>Counts the flow and queues its lines; never blocks.</summary>
     public void Report(Flow flow, FlowAnalysis analysis)
     {
+        if (flow.InProgress)
+        {
+            // A long-lived exchange still running: show what is new since its last snapshot, count it when it ends.
+            var shownBefore = _shownWhileRunning.GetOrAdd(flow.Id, _ => []);
+            lock (shownBefore)
+            {
+                foreach (var finding in analysis.Findings.Where(f => f.Severity >= _threshold && _detail != LiveDetail.Summaries))
+                {
+                    if (shownBefore.Add(FindingKey(finding)))
+                    {
+                        Queue(flow, finding);
+                    }
+                }
+            }
+
+            return;
+        }
+
+        var alreadyShown = _shownWhileRunning.TryRemove(flow.Id, out var shownRunning) ? shownRunning : null;
         Interlocked.Increment(ref _seen);
         if (flow.NotDecrypted && _detail != LiveDetail.Summaries && FirstNotDecrypted($"{flow.Host} {flow.Error?.Kind}"))
         {
@@ -80,9 +100,14 @@ public sealed class LiveView : IAsyncDisposable
 
         foreach (var finding in _detail == LiveDetail.Summaries ? [] : shown)
         {
-            Queue(flow, finding);
+            if (alreadyShown is null || !alreadyShown.Contains(FindingKey(finding)))
+            {
+                Queue(flow, finding);
+            }
         }
     }
+
+    private static string FindingKey(Finding finding) => $"{finding.RuleId}\n{finding.Value}\n{finding.LeafPath}";
 
     /// <summary>Writes the summary line now (at stop).</summary>
     public void WriteSummary()

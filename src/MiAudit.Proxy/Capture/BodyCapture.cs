@@ -9,6 +9,7 @@ namespace MiAudit.Proxy.Capture;
 /// <param name="expectedLength">The Content-Length, when one is known by the first write: the buffer is then allocated once.</param>
 internal sealed class BodyCapture(int limit, Func<long?> expectedLength)
 {
+    private readonly Lock _lock = new(); // a snapshot of a running exchange reads while the body streams
     private byte[] _buffer = [];
     private int _length;
     private long _wireLength;
@@ -19,6 +20,14 @@ internal sealed class BodyCapture(int limit, Func<long?> expectedLength)
     public void End() => EndSeen = true;
 
     public void Append(ReadOnlySpan<byte> data)
+    {
+        lock (_lock)
+        {
+            AppendLocked(data);
+        }
+    }
+
+    private void AppendLocked(ReadOnlySpan<byte> data)
     {
         _wireLength += data.Length;
         var take = Math.Min(data.Length, limit - _length);
@@ -44,4 +53,13 @@ internal sealed class BodyCapture(int limit, Func<long?> expectedLength)
     /// <param name="ended">Whether the body reached its end (see <see cref="CapturedBody.Ended"/>).</param>
     public CapturedBody ToCapturedBody(bool ended) =>
         _wireLength == 0 && ended ? CapturedBody.Empty : new CapturedBody(_buffer.AsMemory(0, _length), _wireLength, ended);
+
+    /// <summary>A copy of what passed so far, taken while the body may still be streaming.</summary>
+    public CapturedBody Snapshot()
+    {
+        lock (_lock)
+        {
+            return new CapturedBody(_buffer.AsSpan(0, _length).ToArray(), _wireLength, ended: EndSeen);
+        }
+    }
 }

@@ -64,7 +64,8 @@ public sealed class FlowDispatcher : IAsyncDisposable
             return;
         }
 
-        foreach (var journal in _journals)
+        // A snapshot of a running exchange is not journalled: the finished flow will be, and replaces it.
+        foreach (var journal in flow.InProgress ? [] : _journals)
         {
             try
             {
@@ -105,7 +106,10 @@ public sealed class FlowDispatcher : IAsyncDisposable
             }
 
             _memory.Release(BodyMemoryBudget.SizeOf(flow));
-            Interlocked.Increment(ref _dispatched);
+            if (!flow.InProgress)
+            {
+                Interlocked.Increment(ref _dispatched);
+            }
         }
     }
 

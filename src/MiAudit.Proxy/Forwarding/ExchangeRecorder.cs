@@ -35,6 +35,9 @@ internal sealed class ExchangeRecorder
 
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>One id for the exchange: its snapshots while it runs and the finished flow are the same flow.</summary>
+    public Guid FlowId { get; } = Guid.CreateVersion7();
+
     public Version? UpstreamVersion { get; set; }
 
     /// <summary>The trailers the server sent after the response body, as forwarded.</summary>
@@ -55,6 +58,7 @@ internal sealed class ExchangeRecorder
         var queryStart = pathAndQuery.IndexOf('?');
         return new Flow
         {
+            Id = FlowId,
             StartedAt = StartedAt,
             CompletedAt = completedAt,
             ClientAddress = AddressText(connection.RemoteIpAddress),
@@ -69,11 +73,11 @@ internal sealed class ExchangeRecorder
             Path = queryStart < 0 ? pathAndQuery : pathAndQuery[..queryStart],
             Query = queryStart < 0 ? "" : pathAndQuery[queryStart..],
             RequestHeaders = Fields(_context.Request.Headers),
-            RequestBody = _requestBody.ToCapturedBody(ended: _requestBody.EndSeen || (!RequestCanHaveBody && !inProgress)),
-            RequestTrailers = RequestTrailers(),
+            RequestBody = inProgress ? _requestBody.Snapshot() : _requestBody.ToCapturedBody(ended: _requestBody.EndSeen || !RequestCanHaveBody),
+            RequestTrailers = inProgress ? [] : RequestTrailers(),
             StatusCode = answered ? _context.Response.StatusCode : null,
             ResponseHeaders = answered ? Fields(_context.Response.Headers) : [],
-            ResponseBody = _responseBody.ToCapturedBody(ended: error is null && !inProgress),
+            ResponseBody = inProgress ? _responseBody.Snapshot() : _responseBody.ToCapturedBody(ended: error is null),
             ResponseTrailers = answered ? ResponseTrailers : [],
             WebSocketMessages = messages,
             WebSocketTotals = _webSocket is null ? null : totals,

@@ -93,6 +93,10 @@ internal sealed class EvidenceFile : IDisposable
             case WriteKind.Supersede when !_inserter.Complete(operation.Record!, ruleSetHash):
                 _inserter.Insert(sessionId, operation.Record!, ruleSetHash);
                 break;
+            case WriteKind.Replace:
+                _inserter.DeleteSnapshot(operation.FlowId);
+                _inserter.Insert(sessionId, operation.Record!, ruleSetHash);
+                break;
             case WriteKind.Delete:
                 _inserter.Delete(operation.FlowId);
                 if (_recordsDiscards)

@@ -45,6 +45,7 @@ public sealed class FlowWriter : IAsyncDisposable
     private readonly ConcurrentQueue<(Guid Id, long StagedAt)> _stagedOrder = new();
     private readonly HashSet<Guid> _storedUnanalysed = []; // the writer thread's own
     private readonly HashSet<Guid> _settledEarly = []; // the writer thread's own: verdicts written before their turn
+    private readonly HashSet<Guid> _snapshotted = []; // the writer thread's own: running exchanges with a snapshot row
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closed;
@@ -208,6 +209,18 @@ public sealed class FlowWriter : IAsyncDisposable
     private long Apply(Operation operation, WriteBatch batch)
     {
         var released = operation.Record is { } held ? MemoryOf(held) : 0;
+        if (operation.Record is { Flow.InProgress: true } snapshot)
+        {
+            // Snapshots are best effort while spilling; in the database a late one finds the finished row and is dropped.
+            if (_spill is null)
+            {
+                batch.Add(WriteKind.Replace, snapshot);
+                _snapshotted.Add(operation.FlowId);
+            }
+
+            return released;
+        }
+
         if (_settledEarly.Remove(operation.FlowId))
         {
             return released; // written when its stage time came, ahead of this queue
@@ -218,7 +231,8 @@ public sealed class FlowWriter : IAsyncDisposable
         var storedUnanalysed = !stillStaged && _storedUnanalysed.Remove(operation.FlowId);
         if (operation.Record is not { } record)
         {
-            if (storedUnanalysed)
+            var hadSnapshot = _snapshotted.Remove(operation.FlowId);
+            if (storedUnanalysed || hadSnapshot)
             {
                 batch.Delete(operation.FlowId);
             }
@@ -226,9 +240,12 @@ public sealed class FlowWriter : IAsyncDisposable
             return released;
         }
 
-        batch.Add(storedUnanalysed ? WriteKind.Supersede : WriteKind.Insert, record);
+        batch.Add(storedUnanalysed ? WriteKind.Supersede : InsertKind(operation.FlowId), record);
         return released;
     }
+
+    /// <summary>How a finished flow goes in: over its snapshot, if a running exchange had one stored.</summary>
+    private WriteKind InsertKind(Guid flowId) => _snapshotted.Remove(flowId) ? WriteKind.Replace : WriteKind.Insert;
 
     private bool Unstage(Guid flowId)
     {
@@ -265,14 +282,18 @@ public sealed class FlowWriter : IAsyncDisposable
                 if (verdict is not null)
                 {
                     batchBytes += BodyMemoryBudget.SizeOf(verdict.Flow);
-                    batch.Add(WriteKind.Insert, verdict);
+                    batch.Add(InsertKind(oldest.Id), verdict);
+                }
+                else if (_snapshotted.Remove(oldest.Id))
+                {
+                    batch.Delete(oldest.Id);
                 }
 
                 continue;
             }
 
             batchBytes += BodyMemoryBudget.SizeOf(staged.Flow);
-            batch.Add(WriteKind.Insert, FlowRecord.Unanalysed(staged.Flow));
+            batch.Add(InsertKind(oldest.Id), FlowRecord.Unanalysed(staged.Flow));
             _storedUnanalysed.Add(oldest.Id);
             Interlocked.Increment(ref _unanalysed);
         }

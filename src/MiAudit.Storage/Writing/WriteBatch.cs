@@ -11,6 +11,12 @@ internal enum WriteKind
 
     /// <summary>The flow was stored unanalysed earlier and turned out not to be kept: remove it.</summary>
     Delete,
+
+    /// <summary>
+    /// A snapshot of a running exchange, or the finished flow after one: the snapshot stored before is replaced; a
+    /// finished row already there stays (a late snapshot is then dropped).
+    /// </summary>
+    Replace,
 }
 
 internal readonly record struct WriteOperation(WriteKind Kind, Guid FlowId, FlowRecord? Record);
@@ -31,7 +37,7 @@ internal sealed class WriteBatch
     public void Add(WriteKind kind, FlowRecord record)
     {
         Operations.Add(new WriteOperation(kind, record.Flow.Id, record));
-        if (!record.AnalysisPending)
+        if (!record.AnalysisPending && !record.Flow.InProgress)
         {
             FinalFlows++;
         }
