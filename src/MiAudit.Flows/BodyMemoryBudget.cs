@@ -50,6 +50,21 @@ public sealed class BodyMemoryBudget(long capacity)
         }
     }
 
+    /// <summary>Takes the size only if it fits now (nobody waiting); for what may be skipped rather than wait.</summary>
+    public bool TryAcquire(long size)
+    {
+        lock (_lock)
+        {
+            if (_waiting.Count == 0 && Fits(size))
+            {
+                _used += size;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
     public void Release(long size)
     {
         lock (_lock)

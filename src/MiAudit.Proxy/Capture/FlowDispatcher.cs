@@ -57,6 +57,27 @@ public sealed class FlowDispatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Hands a snapshot of a running exchange to the observers only if the queue takes it at once: a snapshot must never
+    /// hold up the flows that finished (whose journalling a kill -9 depends on), and the next snapshot or the finished
+    /// flow carries everything a skipped one would have.
+    /// </summary>
+    public bool TryPublishSnapshot(Flow snapshot)
+    {
+        if (_observers.Count == 0 || !_memory.TryAcquire(BodyMemoryBudget.SizeOf(snapshot)))
+        {
+            return false;
+        }
+
+        if (_queue.Writer.TryWrite(snapshot))
+        {
+            return true;
+        }
+
+        _memory.Release(BodyMemoryBudget.SizeOf(snapshot));
+        return false;
+    }
+
     public async ValueTask PublishAsync(Flow flow)
     {
         if (_observers.Count == 0)

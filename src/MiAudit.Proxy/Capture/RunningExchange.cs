@@ -5,8 +5,9 @@ namespace MiAudit.Proxy.Capture;
 
 /// <summary>
 /// Publishes snapshots of an exchange while it runs longer than a few seconds (WebSockets, server-sent events, long
-/// polls), so its evidence is stored and scanned while it lasts rather than only when it ends. Disposing stops it and
-/// waits for a snapshot being handed over, so the finished flow is always published after the last snapshot.
+/// polls), so its evidence is stored and scanned while it lasts rather than only when it ends. A snapshot is skipped
+/// when the observers' queue is full. Disposing stops it and waits for a snapshot being taken, so the finished flow is
+/// always published after the last snapshot.
 /// </summary>
 internal sealed class RunningExchange : IAsyncDisposable
 {
@@ -26,7 +27,7 @@ internal sealed class RunningExchange : IAsyncDisposable
             await Task.Delay(after, clock, stop);
             while (!stop.IsCancellationRequested)
             {
-                await flows.PublishAsync(snapshot());
+                flows.TryPublishSnapshot(snapshot());
                 await Task.Delay(interval, clock, stop);
             }
         }
