@@ -1,7 +1,7 @@
-using MiAudit.Flows;
 using System.Net.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using MiAudit.Flows;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace MiAudit.Proxy.Forwarding;
