@@ -65,16 +65,11 @@ public sealed class DetectionContext
     public void Add(Rule rule, string value, string matchedAs, LeafPath path, string snippet)
     {
         var pathText = path.ToString();
-        if (path.Location == "ws" && MessageIndependent(pathText) is { } shape)
+        var shape = path.Location == "ws" ? MessageIndependent(pathText) : null;
+        if (shape is not null && _perMessage.TryGetValue((rule.Id, value, shape), out var first))
         {
-            var key = (rule.Id, value, shape);
-            if (_perMessage.TryGetValue(key, out var first))
-            {
-                _perMessage[key] = (first.Finding, first.More + 1);
-                return;
-            }
-
-            _perMessage[key] = (Findings.Count, 0);
+            _perMessage[(rule.Id, value, shape)] = (first.Finding, first.More + 1);
+            return;
         }
 
         if (Findings.Count >= MaxFindings)
@@ -91,6 +86,11 @@ public sealed class DetectionContext
         if (!_seen.Add((rule.Id, value, pathText)))
         {
             return;
+        }
+
+        if (shape is not null)
+        {
+            _perMessage[(rule.Id, value, shape)] = (Findings.Count, 0); // the finding about to be added
         }
 
         Findings.Add(new Finding

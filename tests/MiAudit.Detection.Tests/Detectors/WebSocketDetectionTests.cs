@@ -50,4 +50,21 @@ public class WebSocketDetectionTests
         Assert.True(imei.MatchedAs.EndsWith("later messages"), imei.MatchedAs);
         Assert.True(findings.Count < 100, $"{findings.Count} findings");
     }
+
+    [Fact]
+    public void Repeated_message_findings_past_the_finding_limit_do_not_break_the_analysis()
+    {
+        // 500 distinct findings before the socket's messages fill the flow's finding limit.
+        var query = string.Join("&", Enumerable.Range(0, MiAudit.Detection.Detectors.DetectionContext.MaxFindings).Select(i => $"p{i}={TestDevice.Imei}"));
+        var builder = FlowBuilder.Get($"https://chat.tracker.example.net/socket?{query}");
+        for (var i = 0; i < 3; i++)
+        {
+            builder.Message(MessageDirection.Client, $$$"""{"aid":"{{{TestDevice.AndroidId}}}"}""");
+        }
+
+        var findings = TestDevice.Engine().Analyze(builder);
+
+        Assert.Equal(MiAudit.Detection.Detectors.DetectionContext.MaxFindings, findings.Count);
+        Assert.DoesNotContain(findings, f => f.LeafPath.StartsWith("ws[", StringComparison.Ordinal));
+    }
 }
