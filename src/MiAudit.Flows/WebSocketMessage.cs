@@ -21,16 +21,10 @@ public sealed record WebSocketMessage(MessageDirection Direction, DateTimeOffset
     public const int Text = 1;
     public const int Binary = 2;
     public const int Close = 8;
-
-    /// <summary><c>text</c>, <c>binary</c>, <c>close</c> or the number.</summary>
-    public string Kind => Opcode switch { Text => "text", Binary => "binary", Close => "close", _ => Opcode.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 }
 
 /// <summary>
 /// Every message an upgraded connection carried, kept or not: a socket that sends 100,000 messages keeps only the first
 /// ones (see the capture limits), but the totals say how many there were.
 /// </summary>
-public sealed record MessageTotals(long ClientMessages, long ClientBytes, long ServerMessages, long ServerBytes)
-{
-    public long Messages => ClientMessages + ServerMessages;
-}
+public sealed record MessageTotals(long ClientMessages, long ClientBytes, long ServerMessages, long ServerBytes);

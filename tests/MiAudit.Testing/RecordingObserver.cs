@@ -4,22 +4,22 @@ using MiAudit.Flows;
 namespace MiAudit.Testing;
 
 /// <summary>
-/// An observer that keeps every finished flow, so tests can assert what the proxy reported; snapshots of exchanges
-/// still running are kept apart.
+/// An observer that keeps every finished flow, so tests can assert what the proxy reported (snapshots of exchanges still
+/// running are not kept: tests of snapshots read the store).
 /// </summary>
 public sealed class RecordingObserver : IFlowObserver
 {
     private readonly ConcurrentQueue<Flow> _flows = new();
 
-    private readonly ConcurrentQueue<Flow> _snapshots = new();
-
     public IReadOnlyCollection<Flow> Flows => _flows;
-
-    public IReadOnlyCollection<Flow> Snapshots => _snapshots;
 
     public ValueTask OnFlowAsync(Flow flow, CancellationToken cancellationToken)
     {
-        (flow.InProgress ? _snapshots : _flows).Enqueue(flow);
+        if (!flow.InProgress)
+        {
+            _flows.Enqueue(flow);
+        }
+
         return ValueTask.CompletedTask;
     }
 

@@ -54,8 +54,7 @@ internal sealed class ExchangeRecorder
             error = new FlowError(FlowError.WebSocketFraming, lost);
         }
 
-        var pathAndQuery = FaithfulTransformer.OriginForm(_context);
-        var queryStart = pathAndQuery.IndexOf('?');
+        var (path, query) = SplitTarget(FaithfulTransformer.OriginForm(_context));
         return new Flow
         {
             Id = FlowId,
@@ -70,8 +69,8 @@ internal sealed class ExchangeRecorder
             Scheme = _target.Scheme,
             Host = _target.Host,
             Port = _target.Port,
-            Path = queryStart < 0 ? pathAndQuery : pathAndQuery[..queryStart],
-            Query = queryStart < 0 ? "" : pathAndQuery[queryStart..],
+            Path = path,
+            Query = query,
             RequestHeaders = Fields(_context.Request.Headers),
             RequestBody = inProgress ? _requestBody.Snapshot() : _requestBody.ToCapturedBody(ended: _requestBody.EndSeen || !RequestCanHaveBody),
             RequestTrailers = inProgress ? [] : RequestTrailers(),
@@ -92,6 +91,13 @@ internal sealed class ExchangeRecorder
 
     private List<HeaderField> RequestTrailers() =>
         _context.Features.Get<IHttpRequestTrailersFeature>() is { Available: true } feature ? Fields(feature.Trailers) : [];
+
+    /// <summary>The path and the query (with its <c>?</c>) of an origin-form target, as sent.</summary>
+    internal static (string Path, string Query) SplitTarget(string pathAndQuery)
+    {
+        var queryStart = pathAndQuery.IndexOf('?');
+        return queryStart < 0 ? (pathAndQuery, "") : (pathAndQuery[..queryStart], pathAndQuery[queryStart..]);
+    }
 
     /// <summary>The client's address as stored: IPv4 clients of a dual-stack socket as plain IPv4.</summary>
     internal static string AddressText(IPAddress? address) =>

@@ -63,7 +63,7 @@ internal sealed class ProxyRequestHandler(
         flows.ObserveRequest(() => recorder.ToFlow(recorder.StartedAt, error: null, answered: false));
         var config = HttpProtocol.IsHttp2(context.Request.Protocol) ? _http2Config : _http11Config;
         ForwarderError error;
-        await using (var running = new RunningExchange(() => recorder.ToFlow(clock.GetUtcNow(), null, context.Response.HasStarted, inProgress: true),
+        await using (new RunningExchange(() => recorder.ToFlow(clock.GetUtcNow(), null, context.Response.HasStarted, inProgress: true),
             flows, options.SnapshotAfter, options.SnapshotInterval, clock, logger))
         using (connections.BeginRequest(target.Host, target.Port))
         {

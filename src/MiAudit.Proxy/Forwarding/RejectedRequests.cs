@@ -68,9 +68,8 @@ internal sealed class RejectedRequests(FlowDispatcher flows, TimeProvider clock,
         var target = SafeTarget(context);
         var connection = features.Get<IHttpConnectionFeature>();
 
-        var rawTarget = request?.RawTarget ?? "";
-        var pathAndQuery = rawTarget.StartsWith('/') ? rawTarget : target is null ? rawTarget : FaithfulTransformer.OriginForm(context);
-        var queryStart = pathAndQuery.IndexOf('?');
+        // With no target known (the line was not read that far) whatever Kestrel parsed of it is kept as the path.
+        var (path, query) = ExchangeRecorder.SplitTarget(target is null ? request?.RawTarget ?? "" : FaithfulTransformer.OriginForm(context));
         return new Flow
         {
             StartedAt = now,
@@ -83,8 +82,8 @@ internal sealed class RejectedRequests(FlowDispatcher flows, TimeProvider clock,
             Scheme = target?.Scheme ?? "http",
             Host = target?.Host ?? "",
             Port = target?.Port ?? 0,
-            Path = queryStart < 0 ? pathAndQuery : pathAndQuery[..queryStart],
-            Query = queryStart < 0 ? "" : pathAndQuery[queryStart..],
+            Path = path,
+            Query = query,
             RequestHeaders = request is null ? [] : ExchangeRecorder.Fields(request.Headers),
             RequestBody = new CapturedBody(ReadOnlyMemory<byte>.Empty, 0, ended: false),
             StatusCode = status,

@@ -113,7 +113,7 @@ public class WebSocketTests(ProxyEnvironment env) : IClassFixture<ProxyEnvironme
     {
         var messages = flow.WebSocketMessages;
         var expected = Messages.Select(Encoding.UTF8.GetBytes).Append(new byte[] { 0, 1, 2, 255 }).ToArray();
-        Assert.True(messages.Count >= 2 * expected.Length + 1, string.Join(", ", messages.Select(m => $"{m.Direction} {m.Kind} {m.Payload.WireLength}")));
+        Assert.True(messages.Count >= 2 * expected.Length + 1, string.Join(", ", messages.Select(m => $"{m.Direction} {m.Opcode} {m.Payload.WireLength}")));
         for (var i = 0; i < expected.Length; i++)
         {
             Assert.Equal(MessageDirection.Client, messages[2 * i].Direction);

@@ -28,7 +28,7 @@ internal sealed class MessageInflater
             return false;
         }
 
-        _feed.Set(compressed.ToArray());
+        _feed.Set(compressed);
         return Drain(message);
     }
 
@@ -68,21 +68,32 @@ internal sealed class MessageInflater
         }
     }
 
-    /// <summary>Hands the inflater the bytes of one chunk, then reports the end of input until the next chunk.</summary>
+    /// <summary>
+    /// Hands the inflater the bytes of one chunk, then reports the end of input until the next chunk. The chunk is copied
+    /// into a buffer kept across chunks: the inflater reads it while the frame reader's span is still valid, but a span
+    /// cannot be held in a field.
+    /// </summary>
     private sealed class FeedStream : Stream
     {
         private byte[] _data = [];
+        private int _length;
         private int _position;
 
-        public void Set(byte[] data)
+        public void Set(ReadOnlySpan<byte> data)
         {
-            _data = data;
+            if (data.Length > _data.Length)
+            {
+                _data = new byte[Math.Max(data.Length, 2 * _data.Length)];
+            }
+
+            data.CopyTo(_data);
+            _length = data.Length;
             _position = 0;
         }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            var n = Math.Min(count, _data.Length - _position);
+            var n = Math.Min(count, _length - _position);
             Array.Copy(_data, _position, buffer, offset, n);
             _position += n;
             return n;

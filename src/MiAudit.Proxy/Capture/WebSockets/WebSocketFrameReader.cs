@@ -60,26 +60,20 @@ internal sealed class WebSocketFrameReader(MessageDirection direction, WebSocket
         }
     }
 
+    /// <summary>Takes header bytes (the size is known once the first two are in); parses the header once complete.</summary>
     private int ReadHeader(ReadOnlySpan<byte> data)
     {
         var taken = 0;
-        while (taken < data.Length)
+        while (taken < data.Length && _headerLength < HeaderSize())
         {
-            var needed = HeaderSize();
-            if (_headerLength >= needed)
-            {
-                break;
-            }
-
             _header[_headerLength++] = data[taken++];
         }
 
-        if (_headerLength < HeaderSize())
+        if (_headerLength == HeaderSize())
         {
-            return taken;
+            ParseHeader();
         }
 
-        ParseHeader();
         return taken;
     }
 

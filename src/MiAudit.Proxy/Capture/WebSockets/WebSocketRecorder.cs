@@ -4,8 +4,8 @@ namespace MiAudit.Proxy.Capture.WebSockets;
 
 /// <summary>
 /// The messages of one WebSocket, both directions, as they complete. Memory is bounded per connection: each message
-/// keeps at most the capture limit, the connection at most <see cref="MaxKeptMessages"/> messages and
-/// <see cref="MaxKeptBytes"/>; past that only the totals grow. Thread-safe: each direction has its own copy loop.
+/// keeps at most the capture limit, the connection at most <see cref="MaxKeptMessages"/> messages and 16 MiB (or 4 ×
+/// the capture limit); past that only the totals grow. Thread-safe: each direction has its own copy loop.
 /// </summary>
 internal sealed class WebSocketRecorder(int captureLimit, TimeProvider clock)
 {
@@ -21,8 +21,6 @@ internal sealed class WebSocketRecorder(int captureLimit, TimeProvider clock)
     private long _serverMessages;
     private long _serverBytes;
     private string? _lost;
-
-    public long MaxKeptBytes => _maxKeptBytes;
 
     /// <summary>Why messages stopped being followed, when they did (framing MiAudit could not read).</summary>
     public string? LostReason
