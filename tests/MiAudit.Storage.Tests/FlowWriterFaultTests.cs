@@ -217,4 +217,45 @@ public sealed class FlowWriterFaultTests(ITestOutputHelper output) : IDisposable
 
         return probe();
     }
+
+    [Fact]
+    public async Task A_snapshot_arriving_while_the_finished_flow_waits_for_its_verdict_never_stands_in_for_it()
+    {
+        await using var writer = Start();
+        var flow = StoredData.Flow(query: "?ran=long", requestBody: StoredData.Utf8("the whole body"));
+        var snapshot = flow with { InProgress = true, RequestBody = new Flows.CapturedBody(StoredData.Utf8("the wh"), 6, ended: false) };
+
+        writer.Stage(flow);
+        await writer.WriteAsync(StoredData.Record(snapshot)); // the snapshot's analysis came late, after the flow finished
+        await EventuallyAsync(() => Rows("SELECT COUNT(*) FROM flows WHERE analysis_pending = 1", null) is [1L] ? [1L] : []);
+        await writer.WriteAsync(StoredData.Record(flow, StoredData.Finding("https://news.example/long")));
+        await writer.DisposeAsync();
+
+        Assert.Equal([0L], Rows("SELECT in_progress FROM flows", null));
+        Assert.Equal([14L], Rows("SELECT request_body_size FROM flows", null));
+        Assert.Equal([1L], Rows("SELECT COUNT(*) FROM findings", null));
+    }
+
+    [Fact]
+    public async Task A_stored_snapshot_is_replaced_by_the_finished_flow_or_removed_with_it()
+    {
+        await using var writer = Start();
+        var kept = StoredData.Flow(query: "?kept=1");
+        var dropped = StoredData.Flow(query: "?dropped=1");
+        foreach (var flow in new[] { kept, dropped })
+        {
+            await writer.WriteAsync(StoredData.Record(flow with { InProgress = true }));
+        }
+
+        await EventuallyAsync(() => Rows("SELECT COUNT(*) FROM flows WHERE in_progress = 1", null) is [2L] ? [2L] : []);
+        writer.Stage(kept);
+        writer.Stage(dropped);
+        await writer.WriteAsync(StoredData.Record(kept, StoredData.Finding("https://news.example/kept")));
+        writer.Discard(dropped.Id);
+        await writer.DisposeAsync();
+
+        Assert.Equal([0L], Rows("SELECT in_progress FROM flows", null));
+        Assert.Equal([1L], Rows("SELECT COUNT(*) FROM flows", null));
+        Assert.Equal([1L], Rows("SELECT COUNT(*) FROM findings", null));
+    }
 }

@@ -133,7 +133,12 @@ public sealed class FlowWriter : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed), this);
         await _memory.AcquireAsync(MemoryOf(record));
-        Settle(record.Flow.Id, record);
+        if (!record.Flow.InProgress)
+        {
+            // A snapshot is no verdict on the finished flow: analysed late, it can come while that flow waits for its own.
+            Settle(record.Flow.Id, record);
+        }
+
         Enqueue(new Operation(record.Flow.Id, record));
     }
 
