@@ -26,8 +26,12 @@ public sealed class FlowWriter : IAsyncDisposable
 
     private const int MaxBatch = 500;
 
+    // Flows with hundreds of findings each make long transactions too (500 verdicts of a telemetry upload with 500
+    // findings each is 250,000 rows), and staged flows wait behind them: a batch also stops at this many rows.
+    private const int MaxBatchRows = 2_000;
+
     // Large bodies make long transactions; staged flows wait behind them, so a batch also stops at this many body bytes.
-    private const long MaxBatchBytes = 8L << 20;
+    private const long MaxBatchBytes = 2L << 20;
 
     // What a queued record costs besides its bodies (headers, findings, objects); bounds a queue of small flows.
     private const long RecordOverhead = 16 * 1024;
@@ -179,7 +183,7 @@ public sealed class FlowWriter : IAsyncDisposable
             _wake.Wait(closing ? TimeSpan.Zero : UntilDue());
             var batchBytes = StoreStale(batch, closing ? long.MaxValue : Stopwatch.GetTimestamp(), 0);
             var released = 0L;
-            while (batch.Count < MaxBatch && batchBytes + released < MaxBatchBytes && _operations.TryDequeue(out var operation))
+            while (batch.Count < MaxBatch && batch.Rows < MaxBatchRows && batchBytes + released < MaxBatchBytes && _operations.TryDequeue(out var operation))
             {
                 released += Apply(operation, batch);
             }

@@ -34,9 +34,13 @@ internal sealed class WriteBatch
 
     public int Count => Operations.Count;
 
+    /// <summary>The rows the batch inserts: flows, their findings and WebSocket messages.</summary>
+    public int Rows { get; private set; }
+
     public void Add(WriteKind kind, FlowRecord record)
     {
         Operations.Add(new WriteOperation(kind, record.Flow.Id, record));
+        Rows += 1 + record.Findings.Count + record.Flow.WebSocketMessages.Count;
         if (!record.AnalysisPending && !record.Flow.InProgress)
         {
             FinalFlows++;
@@ -51,5 +55,6 @@ internal sealed class WriteBatch
     {
         Operations.Clear();
         FinalFlows = 0;
+        Rows = 0;
     }
 }
