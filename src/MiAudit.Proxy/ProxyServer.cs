@@ -27,13 +27,13 @@ public sealed class ProxyServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly FlowDispatcher _flows;
     private readonly LeafCertificateFactory _leafFactory;
-    private readonly IDisposable _rejectedRequests;
+    private readonly IDisposable[] _stopWithApp; // what feeds the dispatcher from outside requests: stopped before it closes
     private bool _stopped;
 
     private ProxyServer(WebApplication app, FlowDispatcher flows, LeafCertificateFactory leafFactory,
-        LeafCertificateCache certificates, PassthroughPolicy passthrough, IDisposable rejectedRequests)
+        LeafCertificateCache certificates, PassthroughPolicy passthrough, IDisposable[] stopWithApp)
     {
-        _rejectedRequests = rejectedRequests;
+        _stopWithApp = stopWithApp;
         _app = app;
         _flows = flows;
         _leafFactory = leafFactory;
@@ -86,12 +86,14 @@ public sealed class ProxyServer : IAsyncDisposable
 
         var app = builder.Build();
         var connections = new UpstreamConnectionLimit(options.MaxIdleUpstreamConnections);
+        var running = new RunningExchanges(flows, options.SnapshotAfter, options.SnapshotInterval, clock, loggerFactory.CreateLogger<RunningExchanges>());
         var handler = new ProxyRequestHandler(
             authentication,
             app.Services.GetRequiredService<IHttpForwarder>(),
             UpstreamClientFactory.Create(connector, new UpstreamCertificateValidator(options.UpstreamTrustedCas, options.InsecureUpstream), connections),
             connections,
             flows,
+            running,
             new CertificatePage.CertificatePage(authority),
             options,
             clock,
@@ -99,7 +101,7 @@ public sealed class ProxyServer : IAsyncDisposable
         app.Run(handler.HandleAsync);
         var rejected = RejectedRequests.Subscribe(app.Services.GetRequiredService<DiagnosticListener>(),
             new RejectedRequests(flows, clock, loggerFactory.CreateLogger<RejectedRequests>()));
-        return new ProxyServer(app, flows, leafFactory, certificates, passthrough, rejected);
+        return new ProxyServer(app, flows, leafFactory, certificates, passthrough, [rejected, running]);
     }
 
     /// <exception cref="IOException">The address is in use or cannot be bound.</exception>
@@ -121,7 +123,11 @@ public sealed class ProxyServer : IAsyncDisposable
         _stopped = true;
         using var drain = new CancellationTokenSource(drainTimeout);
         await _app.StopAsync(drain.Token);
-        _rejectedRequests.Dispose();
+        foreach (var feeder in _stopWithApp)
+        {
+            feeder.Dispose();
+        }
+
         await _flows.DisposeAsync();
     }
 

@@ -18,6 +18,7 @@ internal sealed class ProxyRequestHandler(
     HttpMessageInvoker upstream,
     UpstreamConnectionLimit connections,
     FlowDispatcher flows,
+    RunningExchanges running,
     CertificatePage.CertificatePage certificatePage,
     ProxyOptions options,
     TimeProvider clock,
@@ -63,8 +64,7 @@ internal sealed class ProxyRequestHandler(
         flows.ObserveRequest(() => recorder.ToFlow(recorder.StartedAt, error: null, answered: false));
         var config = HttpProtocol.IsHttp2(context.Request.Protocol) ? _http2Config : _http11Config;
         ForwarderError error;
-        await using (new RunningExchange(() => recorder.ToFlow(clock.GetUtcNow(), null, context.Response.HasStarted, inProgress: true),
-            flows, options.SnapshotAfter, options.SnapshotInterval, clock, logger))
+        using (running.Track(() => recorder.ToFlow(clock.GetUtcNow(), null, context.Response.HasStarted, inProgress: true)))
         using (connections.BeginRequest(target.Host, target.Port))
         {
             error = await forwarder.SendAsync(context, target.DestinationPrefix, upstream, config, FaithfulTransformer.Instance);
