@@ -158,50 +158,44 @@ public sealed class AuditQueries(SqliteConnection connection)
         }
     }
 
-    private List<WebSocketMessage> MessagesOf(long flowId)
+    private List<WebSocketMessage> MessagesOf(long flowId) => ChildRows(
+        "SELECT direction, at, opcode, size, data, truncated, note FROM websocket_messages WHERE flow_id = $id ORDER BY idx;", flowId,
+        reader => new WebSocketMessage(
+            reader.GetString(0) == "client" ? MessageDirection.Client : MessageDirection.Server,
+            Timestamps.Parse(reader.GetString(1)),
+            reader.GetInt32(2),
+            Body(reader, 4, 3, 5),
+            reader.IsDBNull(6) ? null : reader.GetString(6)));
+
+    private List<Finding> FindingsOf(long flowId) => ChildRows(
+        "SELECT rule_id, title, severity, category, value, matched_as, leaf_path, transforms, snippet FROM findings WHERE flow_id = $id ORDER BY id;", flowId,
+        reader => new Finding
+        {
+            RuleId = reader.GetString(0),
+            Title = reader.GetString(1),
+            Severity = (Severity)reader.GetInt32(2),
+            Category = reader.GetString(3),
+            Value = reader.GetString(4),
+            MatchedAs = reader.GetString(5),
+            LeafPath = reader.GetString(6),
+            Transforms = StringArrayJson.Parse(reader.GetString(7)),
+            Snippet = reader.GetString(8),
+        });
+
+    /// <summary>The rows of a table that hangs off one flow (<c>$id</c> in the query), read with <paramref name="read"/>.</summary>
+    private List<T> ChildRows<T>(string sql, long flowId, Func<SqliteDataReader, T> read)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT direction, at, opcode, size, data, truncated, note FROM websocket_messages WHERE flow_id = $id ORDER BY idx;";
+        command.CommandText = sql;
         command.Parameters.AddWithValue("$id", flowId);
         using var reader = command.ExecuteReader();
-        var messages = new List<WebSocketMessage>();
+        var rows = new List<T>();
         while (reader.Read())
         {
-            messages.Add(new WebSocketMessage(
-                reader.GetString(0) == "client" ? MessageDirection.Client : MessageDirection.Server,
-                Timestamps.Parse(reader.GetString(1)),
-                reader.GetInt32(2),
-                Body(reader, 4, 3, 5),
-                reader.IsDBNull(6) ? null : reader.GetString(6)));
+            rows.Add(read(reader));
         }
 
-        return messages;
-    }
-
-    private IReadOnlyList<Finding> FindingsOf(long flowId)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT rule_id, title, severity, category, value, matched_as, leaf_path, transforms, snippet FROM findings WHERE flow_id = $id ORDER BY id;";
-        command.Parameters.AddWithValue("$id", flowId);
-        using var reader = command.ExecuteReader();
-        var findings = new List<Finding>();
-        while (reader.Read())
-        {
-            findings.Add(new Finding
-            {
-                RuleId = reader.GetString(0),
-                Title = reader.GetString(1),
-                Severity = (Severity)reader.GetInt32(2),
-                Category = reader.GetString(3),
-                Value = reader.GetString(4),
-                MatchedAs = reader.GetString(5),
-                LeafPath = reader.GetString(6),
-                Transforms = StringArrayJson.Parse(reader.GetString(7)),
-                Snippet = reader.GetString(8),
-            });
-        }
-
-        return findings;
+        return rows;
     }
 
     private static CapturedBody Body(SqliteDataReader reader, int bytesColumn, int sizeColumn, int truncatedColumn)
