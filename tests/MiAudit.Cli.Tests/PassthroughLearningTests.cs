@@ -23,6 +23,9 @@ public sealed class PassthroughLearningTests(CliEnvironment env) : IClassFixture
             Assert.NotEqual(0, refused.ExitCode);
         }
 
+        // MiAudit reads the third alert after curl has exited: the next connection is passed through once it has.
+        await proxy.Process.WaitForOutputAsync("passing its TLS through");
+
         // Passed through now: curl talks to the origin itself, whose certificate it trusts.
         var through = await Curl.RunAsync([.. viaProxy, url]);
         Assert.True(through.StdOut == "200", $"curl: {through.ExitCode} {through.StdOut} {through.StdErr}\n{proxy.Process.Output}");

@@ -71,6 +71,21 @@ public sealed partial class MiAuditProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the process has written the text (a log line saying something took effect).</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"miaudit never wrote \"{text}\":\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Resident memory now, from /proc.</summary>
     public long ResidentBytes => ReadStatus("VmRSS");
 
