@@ -33,6 +33,9 @@ public sealed class FlowWriter : IAsyncDisposable
     // Large bodies make long transactions; staged flows wait behind them, so a batch also stops at this many body bytes.
     private const long MaxBatchBytes = 2L << 20;
 
+    // Flows gone stale are written first, up to this many body bytes a batch; queued verdicts only fill what is left.
+    private const long MaxStaleBytes = 8L << 20;
+
     // What a queued record costs besides its bodies (headers, findings, objects); bounds a queue of small flows.
     private const long RecordOverhead = 16 * 1024;
     private const long MaxSpillBytes = 4L << 30;
@@ -269,11 +272,11 @@ public sealed class FlowWriter : IAsyncDisposable
 
     /// <summary>
     /// Adds staged flows older than <see cref="StaleAfter"/> (all, when closing) to the batch, unanalysed, oldest first,
-    /// until it holds <see cref="MaxBatchBytes"/>; returns the body bytes it holds then.
+    /// until it holds <see cref="MaxStaleBytes"/>; returns the body bytes it holds then.
     /// </summary>
     private long StoreStale(WriteBatch batch, long now, long batchBytes)
     {
-        while (batchBytes < MaxBatchBytes && _stagedOrder.TryPeek(out var oldest)
+        while (batchBytes < MaxStaleBytes && _stagedOrder.TryPeek(out var oldest)
             && (now == long.MaxValue || Stopwatch.GetElapsedTime(oldest.StagedAt, now) >= StaleAfter))
         {
             _stagedOrder.TryDequeue(out _);
@@ -284,7 +287,7 @@ public sealed class FlowWriter : IAsyncDisposable
 
             Interlocked.Decrement(ref _stagedCount);
             var (settled, verdict) = staged.Take();
-            if (settled)
+            if (settled && (verdict is null || WriteBatch.RowsOf(verdict) <= MaxBatchRows - batch.Rows))
             {
                 // The verdict is queued behind other work: write it now, in stage order, and skip it when its turn comes.
                 _settledEarly.Add(oldest.Id);
@@ -301,6 +304,9 @@ public sealed class FlowWriter : IAsyncDisposable
                 continue;
             }
 
+            // Not settled, or settled with more findings than this batch has room for: the flow itself goes on disk now
+            // (one row), its analysis when the verdict's turn comes. A writer behind a backlog of findings thus still
+            // keeps every finished flow within the stale time plus one short commit.
             batchBytes += BodyMemoryBudget.SizeOf(staged.Flow);
             batch.Add(InsertKind(oldest.Id), FlowRecord.Unanalysed(staged.Flow));
             _storedUnanalysed.Add(oldest.Id);

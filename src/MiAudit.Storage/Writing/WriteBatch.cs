@@ -40,12 +40,15 @@ internal sealed class WriteBatch
     public void Add(WriteKind kind, FlowRecord record)
     {
         Operations.Add(new WriteOperation(kind, record.Flow.Id, record));
-        Rows += 1 + record.Findings.Count + record.Flow.WebSocketMessages.Count;
+        Rows += RowsOf(record);
         if (!record.AnalysisPending && !record.Flow.InProgress)
         {
             FinalFlows++;
         }
     }
+
+    /// <summary>The rows a record inserts: its flow, findings and WebSocket messages.</summary>
+    public static int RowsOf(FlowRecord record) => 1 + record.Findings.Count + record.Flow.WebSocketMessages.Count;
 
     public void Delete(Guid flowId) => Operations.Add(new WriteOperation(WriteKind.Delete, flowId, null));
 
