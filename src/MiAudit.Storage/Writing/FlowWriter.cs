@@ -470,12 +470,14 @@ public sealed class FlowWriter : IAsyncDisposable
 
     private void DatabaseVanished()
     {
-        _logger.LogError("The evidence database {Database} was deleted or replaced while MiAudit was writing to it; flows stored in it earlier are gone with that file. "
-            + "New flows go to a new database at the same path", _databasePath);
         _database!.Dispose();
         _database = null;
         SqliteConnection.ClearAllPools();
         ReopenDatabase();
+
+        // Said once the new file exists (or spilling has begun), so the message never runs ahead of what it states.
+        _logger.LogError("The evidence database {Database} was deleted or replaced while MiAudit was writing to it; flows stored in it earlier are gone with that file. "
+            + "New flows go to {Target}", _databasePath, _database is null ? "the spill file until the path takes writes again" : "a new database at the same path");
     }
 
     private void ReopenDatabase()
