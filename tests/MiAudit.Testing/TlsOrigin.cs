@@ -20,7 +20,9 @@ namespace MiAudit.Testing;
 /// Endpoints:
 /// <c>/echo</c> tells what arrived (method, raw target, protocol, headers, body length and hash);
 /// <c>/bytes?n=N</c> streams N bytes; <c>/upload</c> consumes a body and reports length and hash;
-/// <c>/ws</c> echoes WebSocket messages; <c>/status/{code}</c>; <c>/slow?ms=N</c>; <c>/html/{name}</c> serves a page.
+/// <c>/ws</c> echoes WebSocket messages; <c>/status/{code}</c>; <c>/slow?ms=N</c>; <c>/html/{name}</c> serves a page;
+/// <c>/head-first?key=K</c> sends its head at once and its body on <see cref="Release"/>; <c>/miaudit.Test/Denied</c>
+/// answers as a gRPC server refusing a call does.
 /// </summary>
 public sealed class TlsOrigin : IAsyncDisposable
 {
@@ -161,6 +163,24 @@ public sealed class TlsOrigin : IAsyncDisposable
             context.Response.AppendTrailer("grpc-message", "denied");
         });
 
+        // The head now, the body once the test releases it (?key=K): whether the head reached the client before any
+        // body byte is then a question of order, not of time.
+        app.MapGet("/head-first", async context =>
+        {
+            context.Response.Headers["X-Head"] = "sent";
+            await context.Response.Body.FlushAsync();
+            await Gate(context.Request.Query["key"].ToString()).WaitAsync(TimeSpan.FromSeconds(60), context.RequestAborted);
+            await context.Response.WriteAsync("body after head");
+        });
+
+        // A gRPC trailers-only error, as a gRPC server sends it: the status in the only HEADERS frame, with END_STREAM.
+        app.MapPost("/miaudit.Test/Denied", context =>
+        {
+            context.Response.ContentType = "application/grpc";
+            context.Response.Headers["grpc-status"] = "7";
+            context.Response.Headers["grpc-message"] = "denied";
+            return Task.CompletedTask;
+        });
         app.Map("/ws", async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)
@@ -194,6 +214,13 @@ public sealed class TlsOrigin : IAsyncDisposable
             }
         });
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
+
+    private Task Gate(string key) => _gates.GetOrAdd(key, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>Lets <c>/head-first?key=</c><paramref name="key"/> send its body.</summary>
+    public void Release(string key) => _gates.GetOrAdd(key, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>The deterministic bytes <c>/bytes</c> streams (repeating 0..250).</summary>
     public static byte[] Pattern(int length)

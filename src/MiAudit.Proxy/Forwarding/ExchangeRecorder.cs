@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
-using MiAudit.Flows;
 using Microsoft.AspNetCore.Http.Features;
+using MiAudit.Flows;
 using MiAudit.Proxy.Capture;
 using MiAudit.Proxy.Capture.WebSockets;
 
@@ -29,7 +29,7 @@ internal sealed class ExchangeRecorder
         _requestBody = new BodyCapture(captureLimit, () => context.Request.ContentLength);
         _responseBody = new BodyCapture(captureLimit, () => context.Response.ContentLength);
         context.Request.Body = new CapturingReadStream(context.Request.Body, _requestBody);
-        context.Response.Body = new CapturingWriteStream(context.Response.Body, _responseBody);
+        context.Features.Set<IHttpResponseBodyFeature>(new CapturingResponseBodyFeature(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), _responseBody));
         context.Features.Set(this);
     }
 

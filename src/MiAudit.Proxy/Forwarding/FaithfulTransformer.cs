@@ -22,14 +22,20 @@ internal sealed class FaithfulTransformer : HttpTransformer
         proxyRequest.RequestUri = new Uri(destinationPrefix + OriginForm(httpContext), RawUri);
     }
 
-    public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
         if (proxyResponse is not null && httpContext.Features.Get<ExchangeRecorder>() is { } recorder)
         {
             recorder.UpstreamVersion = proxyResponse.Version;
         }
 
-        return base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        var forward = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        if (forward && proxyResponse is not null)
+        {
+            ResponseStartContent.Wrap(proxyResponse, httpContext.Response);
+        }
+
+        return forward;
     }
 
     public override async ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
