@@ -64,8 +64,19 @@ public sealed class ProxyOptions
     /// <summary>How long to wait for an upstream TCP connection.</summary>
     public TimeSpan UpstreamConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long an upstream response may stay silent before the exchange fails with 504.</summary>
-    public TimeSpan UpstreamActivityTimeout { get; set; } = TimeSpan.FromSeconds(100);
+    /// <summary>
+    /// How long a request or response may stay silent (no head, no body byte either way) before the exchange fails
+    /// with 504. Minutes, not seconds: phones hold long polls open for minutes.
+    /// </summary>
+    public TimeSpan UpstreamActivityTimeout { get; set; } = DefaultIdleTimeout;
+
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long an upgraded stream (a WebSocket, any <c>Upgrade</c> or extended CONNECT) may stay silent in both
+    /// directions before it is closed; infinite by default: it stays open while both ends keep it open.
+    /// </summary>
+    public TimeSpan UpgradedIdleTimeout { get; set; } = Timeout.InfiniteTimeSpan;
 
     /// <summary>
     /// Upstream connections kept open across all hosts before idle ones (hosts with no request in flight) are closed,

@@ -87,6 +87,20 @@ public sealed class RunCommand
         DefaultValueFactory = _ => "256KiB",
     };
 
+    private readonly Option<string> _idleTimeout = new("--idle-timeout")
+    {
+        Description = "How long a request or response may stay silent before the exchange fails with 504 (long polls need minutes)",
+        HelpName = "DURATION",
+        DefaultValueFactory = _ => "10m",
+    };
+
+    private readonly Option<string> _upgradedIdleTimeout = new("--upgraded-idle-timeout")
+    {
+        Description = "How long a WebSocket or other upgraded stream may stay silent both ways before it is closed; none keeps it open while both ends do",
+        HelpName = "DURATION",
+        DefaultValueFactory = _ => "none",
+    };
+
     private readonly Option<bool> _noHttp2 = new("--no-http2")
     {
         Description = "Offer only HTTP/1.1 to clients inside intercepted TLS",
@@ -157,7 +171,7 @@ public sealed class RunCommand
         foreach (var option in new Option[]
         {
             _listen, _sessionLabel, _db, _store, _unflaggedBodies, _redact, _minSeverity, _noDetect, _mask,
-            _allowClient, _proxyAuth, _allowLoopbackUpstream, _passthrough, _noAutoPassthrough, _mapHost, _upstreamCa, _insecureUpstream, _captureLimit, _maxRequestLine, _maxRequestHeaders, _noHttp2, _logDir, _verbose, _quiet,
+            _allowClient, _proxyAuth, _allowLoopbackUpstream, _passthrough, _noAutoPassthrough, _mapHost, _upstreamCa, _insecureUpstream, _captureLimit, _maxRequestLine, _maxRequestHeaders, _idleTimeout, _upgradedIdleTimeout, _noHttp2, _logDir, _verbose, _quiet,
         })
         {
             command.Options.Add(option);
@@ -207,6 +221,10 @@ public sealed class RunCommand
             : throw new UsageException("--capture-limit must be between 0 and 2 GiB");
         proxy.MaxRequestLineBytes = HeadLimit(result.GetValue(_maxRequestLine)!, "--max-request-line");
         proxy.MaxRequestHeadersBytes = HeadLimit(result.GetValue(_maxRequestHeaders)!, "--max-request-headers");
+        proxy.UpstreamActivityTimeout = Duration.Parse(result.GetValue(_idleTimeout)!, "--idle-timeout") is var idle && idle != Timeout.InfiniteTimeSpan
+            ? idle
+            : throw new UsageException("--idle-timeout needs a duration (e.g. 10m); only --upgraded-idle-timeout can be none");
+        proxy.UpgradedIdleTimeout = Duration.Parse(result.GetValue(_upgradedIdleTimeout)!, "--upgraded-idle-timeout");
         if (result.GetValue(_noAutoPassthrough))
         {
             proxy.AutoPassthroughAfterFailures = 0;

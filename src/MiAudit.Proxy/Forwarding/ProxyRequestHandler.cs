@@ -26,19 +26,29 @@ internal sealed class ProxyRequestHandler(
 {
     // The upstream speaks the client's protocol where the server allows it, as mitmproxy does: an HTTP/2 client gets
     // HTTP/2 upstream if offered, an HTTP/1.1 client HTTP/1.1 (one connection per exchange, not one shared stream pipe).
-    private readonly ForwarderRequestConfig _http2Config = new()
-    {
-        ActivityTimeout = options.UpstreamActivityTimeout,
-        Version = HttpVersion.Version20,
-        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-    };
+    private readonly ForwarderRequestConfig _http2Config = Config(HttpVersion.Version20, options.UpstreamActivityTimeout);
+    private readonly ForwarderRequestConfig _http11Config = Config(HttpVersion.Version11, options.UpstreamActivityTimeout);
 
-    private readonly ForwarderRequestConfig _http11Config = new()
+    // Upgraded streams have their own idle limit: YARP applies the activity timeout to them too.
+    private readonly ForwarderRequestConfig _http2UpgradeConfig = Config(HttpVersion.Version20, options.UpgradedIdleTimeout);
+    private readonly ForwarderRequestConfig _http11UpgradeConfig = Config(HttpVersion.Version11, options.UpgradedIdleTimeout);
+
+    private static ForwarderRequestConfig Config(Version version, TimeSpan idle) =>
+        new() { ActivityTimeout = idle, Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+
+    private ForwarderRequestConfig ConfigFor(HttpContext context)
     {
-        ActivityTimeout = options.UpstreamActivityTimeout,
-        Version = HttpVersion.Version11,
-        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-    };
+        var http2 = HttpProtocol.IsHttp2(context.Request.Protocol);
+        var upgrade = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+            || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
+        return (http2, upgrade) switch
+        {
+            (true, true) => _http2UpgradeConfig,
+            (true, false) => _http2Config,
+            (false, true) => _http11UpgradeConfig,
+            (false, false) => _http11Config,
+        };
+    }
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -62,7 +72,7 @@ internal sealed class ProxyRequestHandler(
 
         var recorder = new ExchangeRecorder(context, target, options.BodyCaptureLimit, clock);
         flows.ObserveRequest(() => recorder.ToFlow(recorder.StartedAt, error: null, answered: false));
-        var config = HttpProtocol.IsHttp2(context.Request.Protocol) ? _http2Config : _http11Config;
+        var config = ConfigFor(context);
         ForwarderError error;
         using (running.Track(() => recorder.ToFlow(clock.GetUtcNow(), null, context.Response.HasStarted, inProgress: true)))
         using (connections.BeginRequest(target.Host, target.Port))
