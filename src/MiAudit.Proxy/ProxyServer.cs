@@ -75,6 +75,8 @@ public sealed class ProxyServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.AllowHostHeaderOverride = true; // absolute-form targets win over a disagreeing Host header
+            kestrel.RequestHeaderEncodingSelector = _ => HeaderBytes.Wire;
+            kestrel.ResponseHeaderEncodingSelector = _ => HeaderBytes.Wire;
             ProxyLimits.Apply(kestrel.Limits, options);
             kestrel.Listen(options.ListenEndPoint, listen =>
             {

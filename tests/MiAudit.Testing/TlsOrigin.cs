@@ -55,6 +55,9 @@ public sealed class TlsOrigin : IAsyncDisposable
             kestrel.Limits.MaxRequestLineSize = 64 * 1024; // the long URLs real sites send
             kestrel.Limits.Http2.MaxRequestHeaderFieldSize = 64 * 1024;
             kestrel.AddServerHeader = false;
+            // Header bytes as they are, as nginx takes them: /echo reports them one char per byte.
+            kestrel.RequestHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
+            kestrel.ResponseHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
@@ -124,6 +127,13 @@ public sealed class TlsOrigin : IAsyncDisposable
                 await context.Response.Body.WriteAsync(chunk.AsMemory(0, count));
                 sent += count;
             }
+        });
+
+        // A response header whose value is UTF-8 bytes (?value=, as one char per byte).
+        app.MapGet("/non-ascii", (HttpContext context, string value) =>
+        {
+            context.Response.Headers["X-Name"] = System.Text.Encoding.Latin1.GetString(System.Text.Encoding.UTF8.GetBytes(value));
+            return "ok";
         });
 
         app.Map("/status/{code:int}", (int code) => Results.Text($"status {code}", statusCode: code));

@@ -103,7 +103,7 @@ internal sealed class ExchangeRecorder
     internal static string AddressText(IPAddress? address) =>
         (address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address)?.ToString() ?? "";
 
-    /// <summary>Header fields in the order received, a repeated name once per value.</summary>
+    /// <summary>Header fields in the order received, a repeated name once per value, values as <see cref="HeaderBytes.Readable"/>.</summary>
     internal static List<HeaderField> Fields(IHeaderDictionary headers)
     {
         var fields = new List<HeaderField>(headers.Count);
@@ -111,7 +111,7 @@ internal sealed class ExchangeRecorder
         {
             foreach (var value in values)
             {
-                fields.Add(new HeaderField(name, value ?? ""));
+                fields.Add(new HeaderField(name, HeaderBytes.Readable(value ?? "")));
             }
         }
 

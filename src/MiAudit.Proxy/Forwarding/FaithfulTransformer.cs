@@ -46,7 +46,7 @@ internal sealed class FaithfulTransformer : HttpTransformer
         if (httpContext.Features.Get<ExchangeRecorder>() is { } recorder)
         {
             recorder.ResponseTrailers = proxyResponse.TrailingHeaders
-                .SelectMany(trailer => trailer.Value.Select(value => new HeaderField(trailer.Key, value))).ToList();
+                .SelectMany(trailer => trailer.Value.Select(value => new HeaderField(trailer.Key, HeaderBytes.Readable(value)))).ToList();
         }
     }
 

@@ -26,6 +26,8 @@ internal static class UpstreamClientFactory
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
             MaxConnectionsPerServer = 256,
+            RequestHeaderEncodingSelector = (_, _) => HeaderBytes.Wire,
+            ResponseHeaderEncodingSelector = (_, _) => HeaderBytes.Wire,
             ConnectCallback = async (context, cancellationToken) =>
             {
                 var socket = await connector.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken);
