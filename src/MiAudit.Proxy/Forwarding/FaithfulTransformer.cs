@@ -16,10 +16,39 @@ internal sealed class FaithfulTransformer : HttpTransformer
 
     private static readonly UriCreationOptions RawUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
+    // YARP drops these as hop-by-hop, but a browser sends Upgrade-Insecure-Requests with every navigation and nothing
+    // on the way consumes it or Alt-Svc: a server that never sees them can tell it is being audited.
+    private static readonly string[] EndToEnd = ["Upgrade-Insecure-Requests", "Alt-Svc"];
+
+    // Connection-specific on HTTP/1.1, so they pass where the client and the origin both speak it (an HTTP/1.1 client
+    // is always forwarded as HTTP/1.1) and the client believes it speaks to the origin (inside a tunnel; a request in
+    // absolute form addresses them to the proxy). For an upgrade, YARP re-adds Connection itself.
+    private static readonly string[] SameVersionHopByHop = ["Connection", "Keep-Alive", "TE"];
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        var headers = httpContext.Request.Headers;
+        Restore(headers, proxyRequest, EndToEnd);
+        if (HttpProtocol.IsHttp11(httpContext.Request.Protocol) && httpContext.Features.Get<Connect.ProxyTunnelFeature>() is not null
+            && httpContext.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest != true)
+        {
+            Restore(headers, proxyRequest, SameVersionHopByHop);
+        }
+
         proxyRequest.RequestUri = new Uri(destinationPrefix + OriginForm(httpContext), RawUri);
+    }
+
+    private static void Restore(IHeaderDictionary from, HttpRequestMessage to, string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (from.TryGetValue(name, out var values))
+            {
+                to.Headers.Remove(name); // the base may have added a filtered form (TE: trailers from HTTP/2)
+                to.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)

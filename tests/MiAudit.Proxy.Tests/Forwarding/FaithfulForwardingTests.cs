@@ -35,6 +35,34 @@ public class FaithfulForwardingTests(ProxyEnvironment env) : IClassFixture<Proxy
         Assert.DoesNotContain(echo.HeaderNames, AddedByTypicalProxies.Contains);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Headers_that_proxies_commonly_drop_as_hop_by_hop_reach_the_origin(int major)
+    {
+        using var client = env.Client(new Version(major, major == 1 ? 1 : 0), HttpVersionPolicy.RequestVersionExact);
+        using var request = new HttpRequestMessage(HttpMethod.Get, env.Https($"/echo/hop?v={major}"));
+        request.Headers.TryAddWithoutValidation("Upgrade-Insecure-Requests", "1"); // every browser navigation, h1 and h2
+        if (major == 1)
+        {
+            // Connection-specific on HTTP/1.1 only, and the origin is spoken to in HTTP/1.1 too.
+            request.Headers.TryAddWithoutValidation("Connection", "keep-alive");
+            request.Headers.TryAddWithoutValidation("Keep-Alive", "timeout=5");
+            request.Headers.TryAddWithoutValidation("TE", "trailers");
+        }
+
+        using var response = await client.SendAsync(request);
+        var echo = (await response.Content.ReadFromJsonAsync<EchoResponse>(EchoResponse.Json))!;
+
+        Assert.Equal("1", echo.Header("upgrade-insecure-requests"));
+        if (major == 1)
+        {
+            Assert.Equal("keep-alive", echo.Header("connection"));
+            Assert.Equal("timeout=5", echo.Header("keep-alive"));
+            Assert.Equal("trailers", echo.Header("te"));
+        }
+    }
+
     [Fact]
     public async Task The_request_target_is_forwarded_byte_for_byte()
     {
