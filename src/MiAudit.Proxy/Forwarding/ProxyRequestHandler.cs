@@ -29,6 +29,9 @@ internal sealed class ProxyRequestHandler(
     private readonly ForwarderRequestConfig _http2Config = Config(HttpVersion.Version20, options.UpstreamActivityTimeout);
     private readonly ForwarderRequestConfig _http11Config = Config(HttpVersion.Version11, options.UpstreamActivityTimeout);
 
+    // An HTTP/1.0 client stays HTTP/1.0 upstream: a server answers 1.0 differently (no chunking, closes by default).
+    private readonly ForwarderRequestConfig _http10Config = Config(HttpVersion.Version10, options.UpstreamActivityTimeout);
+
     // Upgraded streams have their own idle limit: YARP applies the activity timeout to them too.
     private readonly ForwarderRequestConfig _http2UpgradeConfig = Config(HttpVersion.Version20, options.UpgradedIdleTimeout);
     private readonly ForwarderRequestConfig _http11UpgradeConfig = Config(HttpVersion.Version11, options.UpgradedIdleTimeout);
@@ -38,6 +41,11 @@ internal sealed class ProxyRequestHandler(
 
     private ForwarderRequestConfig ConfigFor(HttpContext context)
     {
+        if (HttpProtocol.IsHttp10(context.Request.Protocol))
+        {
+            return _http10Config;
+        }
+
         var http2 = HttpProtocol.IsHttp2(context.Request.Protocol);
         var upgrade = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true
             || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;

@@ -77,6 +77,25 @@ public class FaithfulForwardingTests(ProxyEnvironment env) : IClassFixture<Proxy
         Assert.Equal(["host"], echo.HeaderNames); // Connection is hop-by-hop: it ends at the proxy
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_http10_request_reaches_the_origin_as_http10(bool inTunnel)
+    {
+        var authority = $"{TlsOrigin.HostName}:{env.Origin.HttpPort}";
+        using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
+        if (inTunnel)
+        {
+            Assert.StartsWith("HTTP/1.1 200", await connection.ConnectAsync(authority));
+        }
+
+        await connection.SendAsync($"GET {(inTunnel ? "" : "http://" + authority)}/echo/ten HTTP/1.0\r\nHost: {authority}\r\n\r\n");
+        var response = System.Text.Encoding.UTF8.GetString(await connection.ReadToEndAsync());
+
+        var echo = System.Text.Json.JsonSerializer.Deserialize<EchoResponse>(RawHttpResponse.Split(response).Body, EchoResponse.Json);
+        Assert.Equal("HTTP/1.0", echo!.Protocol);
+    }
+
     [Fact]
     public async Task Absolute_form_http_requests_are_forwarded()
     {
