@@ -76,7 +76,9 @@ public sealed class ProxyOptions
     /// How long an upgraded stream (a WebSocket, any <c>Upgrade</c> or extended CONNECT) may stay silent in both
     /// directions before it is closed; infinite by default: it stays open while both ends keep it open.
     /// </summary>
-    public TimeSpan UpgradedIdleTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+    public TimeSpan UpgradedIdleTimeout { get; set; } = DefaultUpgradedIdleTimeout;
+
+    public static readonly TimeSpan DefaultUpgradedIdleTimeout = Timeout.InfiniteTimeSpan;
 
     /// <summary>
     /// Upstream connections kept open across all hosts before idle ones (hosts with no request in flight) are closed,

@@ -28,7 +28,7 @@ public static class Duration
         throw new UsageException($"{option} '{text}' is not a duration (e.g. 90s, 10m, 2h, or none)");
     }
 
-    /// <summary>How a duration reads in the banner and in messages.</summary>
+    /// <summary>How a duration reads in <c>--help</c>; <see cref="Parse"/> reads it back.</summary>
     public static string Format(TimeSpan duration) =>
         duration == Timeout.InfiniteTimeSpan ? "none"
         : duration.TotalMinutes >= 1 && duration.Seconds == 0 ? $"{duration.TotalMinutes:0}m"

@@ -91,14 +91,14 @@ public sealed class RunCommand
     {
         Description = "How long a request or response may stay silent before the exchange fails with 504 (long polls need minutes)",
         HelpName = "DURATION",
-        DefaultValueFactory = _ => "10m",
+        DefaultValueFactory = _ => Duration.Format(ProxyOptions.DefaultIdleTimeout),
     };
 
     private readonly Option<string> _upgradedIdleTimeout = new("--upgraded-idle-timeout")
     {
         Description = "How long a WebSocket or other upgraded stream may stay silent both ways before it is closed; none keeps it open while both ends do",
         HelpName = "DURATION",
-        DefaultValueFactory = _ => "none",
+        DefaultValueFactory = _ => Duration.Format(ProxyOptions.DefaultUpgradedIdleTimeout),
     };
 
     private readonly Option<bool> _noHttp2 = new("--no-http2")

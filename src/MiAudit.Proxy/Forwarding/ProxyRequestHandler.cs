@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using MiAudit.Flows;
 using MiAudit.Proxy.Capture;
@@ -47,8 +48,8 @@ internal sealed class ProxyRequestHandler(
         }
 
         var http2 = HttpProtocol.IsHttp2(context.Request.Protocol);
-        var upgrade = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true
-            || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+            || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
         return (http2, upgrade) switch
         {
             (true, true) => _http2UpgradeConfig,

@@ -10,7 +10,7 @@ public class IdleTimeoutTests(ProxyEnvironment env) : IClassFixture<ProxyEnviron
     [Fact]
     public void The_defaults_let_a_long_poll_wait_minutes_and_never_close_a_quiet_websocket()
     {
-        var defaults = new ProxyOptions();
+        var defaults = new ProxyOptions(); // miaudit run's defaults are these (RunCommand formats them)
         Assert.True(defaults.UpstreamActivityTimeout >= TimeSpan.FromMinutes(5), $"exchange idle limit {defaults.UpstreamActivityTimeout}");
         Assert.Equal(Timeout.InfiniteTimeSpan, defaults.UpgradedIdleTimeout);
     }
