@@ -68,7 +68,8 @@ public sealed class ProxyServer : IAsyncDisposable
         var leafFactory = new LeafCertificateFactory(authority, clock);
         var certificates = new LeafCertificateCache(leafFactory, authority.Certificate, options.LeafCacheCapacity);
         var passthrough = new PassthroughPolicy(options.PassthroughHosts, options.AutoPassthroughAfterFailures);
-        var connect = new ConnectMiddleware(options, authentication, new TlsInterceptor(certificates, options.EnableHttp2), passthrough,
+        var connect = new ConnectMiddleware(options, authentication, new TlsInterceptor(certificates, options.EnableHttp2,
+            new OriginProtocols(connector, clock, loggerFactory.CreateLogger<OriginProtocols>())), passthrough,
             new TcpRelay(connector), flows, clock, throttle, loggerFactory.CreateLogger<ConnectMiddleware>());
 
         builder.WebHost.ConfigureKestrel(kestrel =>

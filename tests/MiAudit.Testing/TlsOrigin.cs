@@ -41,6 +41,9 @@ public sealed class TlsOrigin : IAsyncDisposable
 
     public int HttpPort { get; private set; }
 
+    /// <summary>The HTTPS listener that speaks HTTP/1.1 only.</summary>
+    public int Https11Port { get; private set; }
+
     public string HttpsBase => $"https://{HostName}:{HttpsPort}";
 
     public string HttpBase => $"http://{HostName}:{HttpPort}";
@@ -64,6 +67,12 @@ public sealed class TlsOrigin : IAsyncDisposable
                 listen.UseHttps(certificate);
             });
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1);
+            // An HTTPS origin that speaks HTTP/1.1 only, as many servers still do: ALPN offers it no h2.
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseHttps(certificate);
+            });
         });
 
         var app = builder.Build();
@@ -77,9 +86,13 @@ public sealed class TlsOrigin : IAsyncDisposable
         foreach (var address in addresses)
         {
             var uri = new Uri(address);
-            if (uri.Scheme == "https")
+            if (uri.Scheme == "https" && origin.HttpsPort == 0)
             {
                 origin.HttpsPort = uri.Port;
+            }
+            else if (uri.Scheme == "https")
+            {
+                origin.Https11Port = uri.Port;
             }
             else
             {

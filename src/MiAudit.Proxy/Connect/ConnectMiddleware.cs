@@ -124,7 +124,8 @@ internal sealed class ConnectMiddleware(
 
     private async Task InterceptAsync(ConnectionContext connection, ConnectRequest request, ConnectionDelegate next, DateTimeOffset startedAt)
     {
-        var tls = await interceptor.HandshakeAsync(connection, request.Host, HandshakeTimeout, FirstRequestTimeout);
+        (string, int)? origin = CertificatePage.CertificatePage.IsMagicHost(request.Host) ? null : (request.Host, request.Port);
+        var tls = await interceptor.HandshakeAsync(connection, request.Host, origin, HandshakeTimeout, FirstRequestTimeout);
         var client = ClientAddressOf(connection.RemoteEndPoint as IPEndPoint);
         if (!tls.Succeeded)
         {

@@ -13,27 +13,28 @@ namespace MiAudit.Proxy.Tls;
 /// <summary>
 /// Terminates the client's TLS inside a tunnel with a leaf certificate for the requested name, then hands the decrypted
 /// connection back to Kestrel with the TLS features set, so Kestrel serves HTTP/1.1 or HTTP/2 as ALPN agreed.
+/// The ALPN answer is the origin's own choice from the client's offer (<see cref="AlpnOffer"/>).
 /// </summary>
-public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offerHttp2)
+public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offerHttp2, OriginProtocols origins)
 {
-    private static readonly List<SslApplicationProtocol> Http2AndHttp11 = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
-    private static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
-
     /// <summary>
     /// Handshakes with the client and waits for its first decrypted bytes. Under TLS 1.3 our side of the handshake
     /// completes before the client has judged our certificate, so a client that refuses it (pinning, untrusted CA)
     /// only shows itself afterwards, by an alert instead of a request (<see cref="CertificateRefusal"/>).
     /// </summary>
-    public async Task<InterceptedTls> HandshakeAsync(ConnectionContext connection, string connectHost, TimeSpan handshakeTimeout, TimeSpan firstRequestTimeout)
+    /// <param name="origin">The server the tunnel is for, asked which protocol it speaks; null for MiAudit's own page.</param>
+    public async Task<InterceptedTls> HandshakeAsync(ConnectionContext connection, string connectHost, (string Host, int Port)? origin,
+        TimeSpan handshakeTimeout, TimeSpan firstRequestTimeout)
     {
         var ssl = new SslStream(new DuplexPipeStream(connection.Transport), leaveInnerStreamOpen: true);
-        var state = new HandshakeState(this, connectHost);
+        var state = new HandshakeState(this, connectHost, origin);
         var first = new byte[16 * 1024];
         int read;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         try
         {
             deadline.CancelAfter(handshakeTimeout);
+            state.Hello = await PeekHelloAsync(connection.Transport.Input, deadline.Token);
             await ssl.AuthenticateAsServerAsync(SelectOptionsAsync, state, deadline.Token);
         }
         catch (Exception e) when (e is AuthenticationException or IOException)
@@ -134,28 +135,58 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         }
     }
 
-    private static ValueTask<SslServerAuthenticationOptions> SelectOptionsAsync(
+    /// <summary>The client's ClientHello, read without consuming it (SslStream reads it again); null when it is not one.</summary>
+    private static async Task<ClientHello?> PeekHelloAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken);
+            var status = ClientHello.TryRead(result.Buffer, out var hello);
+            if (status == ClientHello.Status.NeedMore && !result.IsCompleted)
+            {
+                input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                continue;
+            }
+
+            input.AdvanceTo(result.Buffer.Start);
+            return hello;
+        }
+    }
+
+    private static async ValueTask<SslServerAuthenticationOptions> SelectOptionsAsync(
         SslStream stream, SslClientHelloInfo hello, object? state, CancellationToken cancellationToken)
     {
         var handshake = (HandshakeState)state!;
         handshake.ServerName = string.IsNullOrEmpty(hello.ServerName) ? null : hello.ServerName;
-        var options = handshake.Interceptor.OptionsFor(handshake.ServerName ?? handshake.ConnectHost);
+        var options = await handshake.Interceptor.OptionsForAsync(handshake, cancellationToken);
         handshake.CertificateSent = true; // a well-formed ClientHello: our certificate goes out with the answer
-        return ValueTask.FromResult(options);
+        return options;
     }
 
-    private SslServerAuthenticationOptions OptionsFor(string host) => new()
+    private async Task<SslServerAuthenticationOptions> OptionsForAsync(HandshakeState handshake, CancellationToken cancellationToken)
     {
-        ServerCertificateContext = certificates.Get(host),
-        ApplicationProtocols = offerHttp2 ? Http2AndHttp11 : Http11Only,
-        ClientCertificateRequired = false,
-        CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-    };
+        var offer = handshake.Hello?.ApplicationProtocols ?? [];
+        string? originChoice = null;
+        if (handshake.Origin is { } origin && AlpnOffer.Question(offer, offerHttp2) is { } question)
+        {
+            originChoice = await origins.ChooseAsync(origin.Host, origin.Port, handshake.ServerName, question, cancellationToken);
+        }
 
-    private sealed class HandshakeState(TlsInterceptor interceptor, string connectHost)
+        return new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = certificates.Get(handshake.ServerName ?? handshake.ConnectHost),
+            ApplicationProtocols = AlpnOffer.ForClient(offer, offerHttp2, originChoice),
+            ClientCertificateRequired = false,
+            CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+        };
+    }
+
+    private sealed class HandshakeState(TlsInterceptor interceptor, string connectHost, (string Host, int Port)? origin)
     {
         public TlsInterceptor Interceptor { get; } = interceptor;
         public string ConnectHost { get; } = connectHost;
+        public (string Host, int Port)? Origin { get; } = origin;
+        public ClientHello? Hello { get; set; }
         public string? ServerName { get; set; }
         public bool CertificateSent { get; set; }
     }
