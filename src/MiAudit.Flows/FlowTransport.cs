@@ -17,4 +17,10 @@ public enum FlowTransport
 
     /// <summary>A CONNECT tunnel that carried neither TLS nor HTTP, relayed as opaque bytes.</summary>
     OpaqueTcp,
+
+    /// <summary>
+    /// TLS that MiAudit decrypted which carried no HTTP (an ALPN such as <c>mqtt</c>, or bytes that are no request):
+    /// relayed to the server over MiAudit's own TLS, what passed each way captured and the client's bytes scanned.
+    /// </summary>
+    DecryptedOpaque,
 }

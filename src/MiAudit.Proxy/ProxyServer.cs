@@ -68,9 +68,10 @@ public sealed class ProxyServer : IAsyncDisposable
         var leafFactory = new LeafCertificateFactory(authority, clock);
         var certificates = new LeafCertificateCache(leafFactory, authority.Certificate, options.LeafCacheCapacity);
         var passthrough = new PassthroughPolicy(options.PassthroughHosts, options.AutoPassthroughAfterFailures);
+        var validator = new UpstreamCertificateValidator(options.UpstreamTrustedCas, options.InsecureUpstream);
         var connect = new ConnectMiddleware(options, authentication, new TlsInterceptor(certificates, options.EnableHttp2,
             new OriginProtocols(connector, clock, loggerFactory.CreateLogger<OriginProtocols>())), passthrough,
-            new TcpRelay(connector), flows, clock, throttle, loggerFactory.CreateLogger<ConnectMiddleware>());
+            new TcpRelay(connector), new DecryptedRelay(connector, validator, options.BodyCaptureLimit), flows, clock, throttle, loggerFactory.CreateLogger<ConnectMiddleware>());
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -93,7 +94,7 @@ public sealed class ProxyServer : IAsyncDisposable
         var handler = new ProxyRequestHandler(
             authentication,
             app.Services.GetRequiredService<IHttpForwarder>(),
-            UpstreamClientFactory.Create(connector, new UpstreamCertificateValidator(options.UpstreamTrustedCas, options.InsecureUpstream), connections),
+            UpstreamClientFactory.Create(connector, validator, connections),
             connections,
             flows,
             running,

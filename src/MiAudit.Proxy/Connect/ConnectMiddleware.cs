@@ -21,6 +21,7 @@ internal sealed class ConnectMiddleware(
     TlsInterceptor interceptor,
     PassthroughPolicy passthrough,
     TcpRelay relay,
+    DecryptedRelay decryptedRelay,
     FlowDispatcher flows,
     TimeProvider clock,
     Logging.LogThrottle throttle,
@@ -155,6 +156,12 @@ internal sealed class ConnectMiddleware(
         }
 
         passthrough.RecordHandshakeSuccess(request.Host, client);
+        if (origin is not null && !DecryptedRelay.IsHttp(tls.ClientTls!.ApplicationProtocol, tls.FirstBytes.Span))
+        {
+            await RelayDecryptedAsync(connection, request, tls, startedAt);
+            return;
+        }
+
         var tunnel = new ProxyTunnelFeature
         {
             Host = request.Host,
@@ -163,6 +170,31 @@ internal sealed class ConnectMiddleware(
             ClientTls = tls.ClientTls,
         };
         await TlsInterceptor.ServeAsync(connection, tls, tunnel, next);
+    }
+
+    private async Task RelayDecryptedAsync(ConnectionContext connection, ConnectRequest request, InterceptedTls tls, DateTimeOffset startedAt)
+    {
+        var clientTls = tls.ClientTls!;
+        DecryptedRelay.Result result;
+        await using (tls.Ssl!)
+        {
+            result = await decryptedRelay.RelayAsync(tls.Decrypted!, tls.Ssl!, request.Host, request.Port, clientTls.ServerName, clientTls.ApplicationProtocol);
+        }
+
+        FlowError? error = null;
+        if (result.Failure is { } failure)
+        {
+            var reason = Forwarding.UpstreamFailure.Classify(Yarp.ReverseProxy.Forwarder.ForwarderError.Request, failure, $"{request.Host}:{request.Port}");
+            error = reason.Error;
+            logger.LogWarning("Decrypted non-HTTP relay to {Host}:{Port} ended: {Reason}", request.Host, request.Port, reason.Error.Message);
+        }
+
+        await flows.PublishAsync(TunnelFlow(connection, request, FlowTransport.DecryptedOpaque, startedAt, 0, 0, error) with
+        {
+            RequestBody = result.ClientToServer,
+            ResponseBody = result.ServerToClient,
+            ClientTls = clientTls,
+        });
     }
 
     /// <param name="notDecrypted">Why the bytes are relayed without being read: stored with the flow, as evidence of what was not audited.</param>
@@ -192,7 +224,12 @@ internal sealed class ConnectMiddleware(
             ClientPort = remote?.Port ?? 0,
             Transport = transport,
             Method = "CONNECT",
-            Scheme = transport == FlowTransport.OpaqueTcp ? "tcp" : "https",
+            Scheme = transport switch
+            {
+                FlowTransport.OpaqueTcp => "tcp",
+                FlowTransport.DecryptedOpaque => "tls",
+                _ => "https",
+            },
             Host = request.Host,
             Port = request.Port,
             Path = "",

@@ -85,7 +85,10 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
             state.ServerName,
             ssl.NegotiatedApplicationProtocol.ToString(),
             ssl.SslProtocol.ToString());
-        return new InterceptedTls(ssl, new PrefixedStream(first.AsMemory(0, read), ssl), clientTls, null, RefusalAlert: null);
+        return new InterceptedTls(ssl, new PrefixedStream(first.AsMemory(0, read), ssl), clientTls, null, RefusalAlert: null)
+        {
+            FirstBytes = first.AsMemory(0, read),
+        };
     }
 
     /// <param name="resetOnCertificate">
@@ -206,5 +209,8 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
 /// </param>
 public sealed record InterceptedTls(SslStream? Ssl, Stream? Decrypted, ClientTls? ClientTls, Exception? Failure, string? RefusalAlert)
 {
+    /// <summary>The client's first decrypted bytes (also the start of <see cref="Decrypted"/>): is it HTTP?</summary>
+    public ReadOnlyMemory<byte> FirstBytes { get; init; }
+
     public bool Succeeded => Ssl is not null;
 }
