@@ -26,6 +26,20 @@ public class CurlTests(ProxyEnvironment env) : IClassFixture<ProxyEnvironment>
     }
 
     [Fact]
+    public async Task Curl_offering_only_http10_in_alpn_gets_its_answer()
+    {
+        // curl --http1.0 offers ALPN http/1.0 alone; MiAudit used to answer with an alert (it served h2 and
+        // http/1.1 only), so the request failed only through MiAudit.
+        var (exitCode, stdout, stderr) = await Curl.RunAsync(
+            "-sS", "-v", "--http1.0", "--proxy", env.Proxy.ProxyUri.ToString(), "--cacert", env.Proxy.Authority.CertificatePath,
+            env.Https("/echo/curl-http10"));
+
+        Assert.True(exitCode == 0, stderr);
+        var echo = JsonSerializer.Deserialize<EchoResponse>(stdout, EchoResponse.Json)!;
+        Assert.Equal("HTTP/1.0", echo.Protocol);
+    }
+
+    [Fact]
     public async Task Curl_without_the_miaudit_ca_refuses_the_interception()
     {
         var (exitCode, _, stderr) = await Curl.RunAsync("-sS", "--proxy", env.Proxy.ProxyUri.ToString(), env.Https("/echo/curl-untrusted"));
