@@ -3,4 +3,11 @@ using MiAudit.Cli;
 
 // SIGINT/SIGTERM are handled by the run command itself, so it can drain exchanges and flush the store.
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
-return await MiAuditCommand.Create().Parse(args).InvokeAsync(configuration);
+var parsed = MiAuditCommand.Create().Parse(args);
+if (UsageErrors.Describe(parsed) is { } usage)
+{
+    Console.Error.WriteLine(usage);
+    return ExitCodes.Usage;
+}
+
+return await parsed.InvokeAsync(configuration);

@@ -14,7 +14,15 @@ public static class FindingsCommand
     {
         var db = DatabaseOption.Create();
         var filters = new FindingFilterOptions();
-        var limit = new Option<int>("--limit", "-n") { Description = "Show at most this many (0: all)", DefaultValueFactory = _ => 50 };
+        var limit = new Option<int>("--limit", "-n") { Description = "Show the newest this many (0: all)", DefaultValueFactory = _ => 50 };
+        limit.Validators.Add(option =>
+        {
+            // From the token: a value that is no number at all is reported by the parser itself.
+            if (option.Tokens is [var token] && int.TryParse(token.Value, out var value) && value < 0)
+            {
+                option.AddError($"--limit must be 0 (all) or a positive number, not {value}");
+            }
+        });
         var mask = new Option<bool>("--mask") { Description = "Mask identifier values" };
         var command = new Command("findings", "Show findings in the terminal (newest last); filters as for export") { db, limit, mask };
         filters.AddTo(command);
@@ -22,17 +30,23 @@ public static class FindingsCommand
         {
             var table = new Table().AddColumns("time (UTC)", "session", "severity", "rule", "host", "value", "leaf path");
             var max = result.GetValue(limit);
-            var shown = 0;
             var total = 0;
+
+            // The newest rows, oldest of them first: during a live audit what was just caught is what matters.
+            var newest = new Queue<FindingRow>();
             foreach (var row in new AuditQueries(connection).Findings(filters.Bind(result, connection)))
             {
                 total++;
-                if (max > 0 && shown >= max)
+                newest.Enqueue(row);
+                if (max > 0 && newest.Count > max)
                 {
-                    continue;
+                    newest.Dequeue();
                 }
+            }
 
-                shown++;
+            var shown = newest.Count;
+            foreach (var row in newest)
+            {
                 table.AddRow(
                     row.Time.ToString("MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
                     Markup.Escape(row.Session),
@@ -44,7 +58,7 @@ public static class FindingsCommand
             }
 
             TableOutput.Write(table);
-            Console.WriteLine(total > shown ? $"{shown} of {total} findings shown (--limit 0 for all, or export them)" : $"{total} findings");
+            Console.WriteLine(total > shown ? $"newest {shown} of {total} findings shown (--limit 0 for all, or export them)" : $"{total} findings");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
