@@ -17,6 +17,8 @@ public sealed class OriginProtocols(UpstreamConnector connector, TimeProvider cl
     /// <summary>How long an origin's choice is trusted; servers change configuration rarely, and a stale answer only costs a version fallback.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
+    private static readonly TimeSpan FailureLifetime = TimeSpan.FromSeconds(5);
+
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     // Bounded: clients choose the offers, and a hostile one could send a new list on every connection.
@@ -46,7 +48,8 @@ public sealed class OriginProtocols(UpstreamConnector connector, TimeProvider cl
         var answer = await entry.Answer.WaitAsync(cancellationToken);
         if (answer is null)
         {
-            _answers.TryRemove(new KeyValuePair<string, Entry>(key, entry)); // unreachable now is no answer for later
+            // Unreachable now is no answer for later, but a page's burst of connections should not each wait for it.
+            _answers.TryUpdate(key, entry with { Expires = clock.GetUtcNow() + FailureLifetime }, entry);
         }
 
         return answer;

@@ -30,7 +30,10 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         var state = new HandshakeState(this, connectHost, origin);
         var first = new byte[16 * 1024];
         int read;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        // Only the clock cancels: Kestrel's ConnectionClosed also fires on a reset, and cancelling then would lose the
+        // difference between a refusal (the alert, or a reset after our certificate) and a spare connection's FIN,
+        // which the reads themselves report (an exception, or the end of the stream).
+        using var deadline = new CancellationTokenSource();
         try
         {
             deadline.CancelAfter(handshakeTimeout);
@@ -40,11 +43,6 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
             return await FailedAsync(ssl, e, state.CertificateSent && IsReset(e));
-        }
-        catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
-        {
-            // Kestrel reports the client's FIN by cancelling: the client walked out of our handshake.
-            return await FailedAsync(ssl, new EndOfStreamException("the client hung up during the handshake"));
         }
         catch (OperationCanceledException e)
         {
@@ -64,11 +62,6 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
             return await FailedAsync(ssl, e);
-        }
-        catch (OperationCanceledException) when (connection.ConnectionClosed.IsCancellationRequested)
-        {
-            // The same hang-up as a read of 0 bytes: which of the two Kestrel reports first is a race.
-            read = 0;
         }
         catch (OperationCanceledException e)
         {
