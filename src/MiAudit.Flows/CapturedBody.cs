@@ -33,4 +33,7 @@ public sealed class CapturedBody
     public bool Truncated => WireLength > Bytes.Length || !Ended;
 
     public static CapturedBody From(byte[] bytes) => new(bytes, bytes.Length);
+
+    /// <summary>Other bytes in place of these (a masked copy), still truncated if these were.</summary>
+    public CapturedBody WithBytes(ReadOnlyMemory<byte> bytes) => new(bytes, Truncated ? Math.Max(WireLength, bytes.Length) : bytes.Length, Ended);
 }

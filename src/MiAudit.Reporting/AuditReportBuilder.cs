@@ -4,6 +4,7 @@ using MiAudit.Detection.Findings;
 using MiAudit.Detection.Loading;
 using MiAudit.Detection.Profiles;
 using MiAudit.Detection.Sites;
+using MiAudit.Detection.Masking;
 using MiAudit.Storage;
 using MiAudit.Storage.Export;
 using MiAudit.Storage.Reading;
@@ -55,9 +56,8 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
 
         tally.Complete();
         var profiles = ReadProfiles(sessions);
-        // The profile's identifiers in every spelling and hash detection looks for: a hash identifies the phone as well.
-        var profileIdentifiers = profiles.SelectMany(p => p.Profile.Identifiers).SelectMany(i => IdentifierVariants.For(i.Field, i.Value)).Select(v => v.Text);
-        var masking = new IdentifierMasking(tally.IdentifierValues.Concat(profileIdentifiers), !options.Unmask);
+        // The one policy of every output: identifiers in all their forms, plain, hashed or encoded.
+        var masking = options.Unmask ? MaskingPolicy.None : StoredMasking.For(connection);
         var flows = DetailFlows(tally, masking);
         var detailed = flows.Select(f => f.FlowId).ToHashSet();
 
@@ -77,7 +77,7 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
                 .ToList(),
             Profiles = profiles.Select(p => new ReportProfile(
                 p.Profile.Name ?? "unnamed profile",
-                p.Profile.Identifiers.Select(i => i with { Value = masking.Apply(i.Value) }).ToList(),
+                p.Profile.Identifiers.Select(i => i with { Value = masking.Value("device-id", i.Value) }).ToList(),
                 p.Profile.Attributes,
                 p.Sessions)).ToList(),
             From = times.Count == 0 ? null : times.Min(),
@@ -89,10 +89,10 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
             ByCategory = tally.ByCategory(),
             Destinations = tally.Destinations(),
             Comparison = tally.Comparison(),
-            Evidence = tally.Evidence(row => row with
+            Evidence = tally.Evidence((row, category) => row with
             {
-                Value = masking.Apply(row.Value),
-                Snippet = masking.Apply(row.Snippet),
+                Value = masking.Value(category, row.Value),
+                Snippet = masking.Text(row.Snippet),
                 HasDetail = detailed.Contains(row.FlowId),
             }),
             Flows = flows,
@@ -101,7 +101,7 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
         };
     }
 
-    private List<FlowDetail> DetailFlows(FindingTally tally, IdentifierMasking masking)
+    private List<FlowDetail> DetailFlows(FindingTally tally, MaskingPolicy masking)
     {
         var queries = new AuditQueries(connection);
         var details = new List<FlowDetail>();
@@ -119,11 +119,11 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
                 flow.StartedAt,
                 stored.SessionLabel,
                 flow.Method,
-                masking.Apply(flow.Url),
+                masking.Text(flow.Url),
                 flow.StatusCode,
-                flow.RequestHeaders.Select(h => (h.Name, masking.Apply(Shorten(h.Value)))).ToList(),
+                flow.RequestHeaders.Select(h => (h.Name, Shorten(masking.Text(h.Value)))).ToList(),
                 flow.RequestBody.WireLength,
-                leaves.Take(options.DecodedValuesPerFlow).Select(l => (l.Path.ToString(), masking.Apply(Shorten(l.Text)))).ToList(),
+                leaves.Take(options.DecodedValuesPerFlow).Select(l => (l.Path.ToString(), Shorten(masking.Text(l.Text)))).ToList(),
                 leaves.Count > options.DecodedValuesPerFlow,
                 stored.Findings.Select(f => (f.RuleId, f.LeafPath)).ToList()));
         }
@@ -194,7 +194,6 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
         private readonly Dictionary<long, Dictionary<string, long>> _minutes = [];
         private readonly List<long> _evidenceFlowIds = [];
         private readonly HashSet<long> _evidenceFlowSet = [];
-        private readonly HashSet<string> _identifierValues = new(StringComparer.OrdinalIgnoreCase);
 
         // Findings arrive grouped by flow: what one flow contributed is gathered, then counted once.
         private FindingRow? _flow;
@@ -210,7 +209,6 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
 
         public DateTimeOffset LastFlagged { get; private set; } = DateTimeOffset.MinValue;
 
-        public IEnumerable<string> IdentifierValues => _identifierValues;
 
         public IEnumerable<long> EvidenceFlowIds => _evidenceFlowIds;
 
@@ -249,11 +247,6 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
                 {
                     _evidenceFlowIds.Add(row.FlowId);
                 }
-            }
-
-            if (ValueMasking.IsIdentifier(row.Category))
-            {
-                _identifierValues.Add(row.Value);
             }
         }
 
@@ -322,8 +315,8 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
             .OrderByDescending(l => l.FindingsByLabel.Count).ThenByDescending(l => l.Severity).ThenBy(l => l.RuleId, StringComparer.Ordinal).ThenBy(l => l.Site, StringComparer.Ordinal)
             .ToList();
 
-        public List<EvidenceGroup> Evidence(Func<EvidenceRow, EvidenceRow> finish) => _rules
-            .Select(r => new EvidenceGroup(r.Key, r.Value.Title, r.Value.Category, r.Value.Severity, r.Value.Total, r.Value.Rows.Select(finish).ToList()))
+        public List<EvidenceGroup> Evidence(Func<EvidenceRow, string, EvidenceRow> finish) => _rules
+            .Select(r => new EvidenceGroup(r.Key, r.Value.Title, r.Value.Category, r.Value.Severity, r.Value.Total, r.Value.Rows.Select(row => finish(row, r.Value.Category)).ToList()))
             .OrderByDescending(g => g.Severity).ThenByDescending(g => g.Total).ThenBy(g => g.RuleId, StringComparer.Ordinal)
             .ToList();
 

@@ -51,11 +51,11 @@ public static class ExportBenchmark
                     if (format == "csv")
                     {
                         using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16);
-                        rows = CsvExporter.Write(all, writer, mask: false, _ => peak.Sample());
+                        rows = CsvExporter.Write(all, writer, _ => peak.Sample());
                     }
                     else
                     {
-                        rows = JsonlExporter.Write(all, output, mask: false, _ => peak.Sample());
+                        rows = JsonlExporter.Write(all, output, _ => peak.Sample());
                     }
                 }
 

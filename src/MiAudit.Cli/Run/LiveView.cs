@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using MiAudit.Detection.Findings;
+using MiAudit.Detection.Masking;
 using MiAudit.Flows;
-using MiAudit.Storage.Export;
 
 namespace MiAudit.Cli.Run;
 
@@ -19,7 +19,7 @@ public sealed class LiveView : IAsyncDisposable
     private readonly TextWriter _output;
     private readonly bool _colour;
     private readonly string _sessionLabel;
-    private readonly bool _mask;
+    private readonly MaskingPolicy _masking;
     private readonly Severity _threshold;
     private readonly LiveDetail _detail;
     private readonly Channel<Line> _pending = Channel.CreateBounded<Line>(2 * LinesPerSecond);
@@ -34,12 +34,12 @@ public sealed class LiveView : IAsyncDisposable
     private long _notShown;
     private long _seenAtLastSummary;
 
-    public LiveView(TextWriter output, bool colour, string sessionLabel, bool mask, Severity threshold, LiveDetail detail, TimeSpan summaryInterval)
+    public LiveView(TextWriter output, bool colour, string sessionLabel, MaskingPolicy masking, Severity threshold, LiveDetail detail, TimeSpan summaryInterval)
     {
         _output = output;
         _colour = colour;
         _sessionLabel = sessionLabel;
-        _mask = mask;
+        _masking = masking;
         _threshold = threshold;
         _detail = detail;
         _summaryInterval = summaryInterval;
@@ -190,14 +190,14 @@ public sealed class LiveView : IAsyncDisposable
 
     private string FindingLine(Line flow, Finding finding)
     {
-        var value = Clip(ValueMasking.Apply(finding.Category, finding.Value, _mask), 80);
+        var value = Clip(_masking.Value(finding.Category, finding.Value), 80);
         var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{_sessionLabel}] {finding.Severity.ToName().ToUpperInvariant(),-8} {flow.Host} {finding.RuleId}: {value}  at {finding.LeafPath}";
         return _colour ? $"{Colour(finding.Severity)}{line}\u001b[0m" : line;
     }
 
     private string FlowLine(Line flow)
     {
-        var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{_sessionLabel}] {flow.Method} {Clip(flow.Url, 120)} → {flow.StatusCode?.ToString() ?? "-"}{(flow.ErrorKind is null ? "" : $" ({flow.ErrorKind})")}";
+        var line = $"{flow.StartedAt.ToLocalTime():HH:mm:ss} [{_sessionLabel}] {flow.Method} {Clip(_masking.Text(flow.Url), 120)} → {flow.StatusCode?.ToString() ?? "-"}{(flow.ErrorKind is null ? "" : $" ({flow.ErrorKind})")}";
         return _colour ? $"\u001b[2m{line}\u001b[0m" : line;
     }
 

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using MiAudit.Cli.Logging;
+using MiAudit.Detection.Masking;
 using MiAudit.Proxy;
 using MiAudit.Proxy.Tls;
 using MiAudit.Storage;
@@ -67,7 +68,7 @@ public static class ProxyRunner
         var output = new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, 1 << 16) { AutoFlush = false };
         using (authority)
         using (var signal = new ShutdownSignal())
-        await using (var view = new LiveView(output, !Console.IsOutputRedirected, settings.SessionLabel, settings.Mask, settings.Store.FlagThreshold,
+        await using (var view = new LiveView(output, !Console.IsOutputRedirected, settings.SessionLabel, LiveMasking(settings), settings.Store.FlagThreshold,
                    settings.ConsoleLevel switch
                    {
                        Serilog.Events.LogEventLevel.Debug => LiveDetail.EveryFlow,
@@ -126,6 +127,10 @@ public static class ProxyRunner
             logger.LogError("Could not record the end of session {SessionId}: {Reason}", sessionId, e.Message);
         }
     }
+
+    /// <summary>The live view masks the profile's identifiers in all their forms, and every identifier a finding holds.</summary>
+    private static MaskingPolicy LiveMasking(RunSettings settings) => !settings.Mask ? MaskingPolicy.None
+        : MaskingPolicy.For(settings.Detection?.Profile.Identifiers.Select(i => (i.Field, i.Value)) ?? []);
 
     private static void ReportSetup(ILogger logger, RunSettings settings, CertificateAuthority authority, Detection.DetectionEngine? engine)
     {

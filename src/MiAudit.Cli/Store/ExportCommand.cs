@@ -18,7 +18,7 @@ public static class ExportCommand
         var format = new Option<string>("--format", "-f") { Description = "csv (one row per finding), jsonl (one object per finding) or har (the flows, findings in _miaudit)", DefaultValueFactory = _ => "csv" };
         format.AcceptOnlyFromAmong("csv", "jsonl", "har");
         var output = new Option<string?>("--out", "-o") { Description = "File to write, or - for standard output (default)", HelpName = "FILE|-" };
-        var mask = new Option<bool>("--mask") { Description = "Mask identifier values (device-id, account): 8612*******0125" };
+        var mask = MaskOption.Create();
         var command = new Command("export", """
             Export findings for a report. CSV is RFC 4180, UTF-8, with a header row; cells starting with = + - @, tab or CR
             get a leading ' so spreadsheets do not run them as formulas.
@@ -32,14 +32,13 @@ public static class ExportCommand
         command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: true, connection =>
         {
             var filter = filters.Bind(result, connection);
-            var queries = new AuditQueries(connection);
-            var masked = result.GetValue(mask);
+            var queries = new AuditQueries(connection, MaskOption.Policy(result.GetValue(mask), connection));
             using var stream = StoreAccess.OpenOutput(result.GetValue(output));
             var count = result.GetValue(format) switch
             {
-                "jsonl" => JsonlExporter.Write(queries.Findings(filter), stream, masked, StoreAccess.Progress("findings")),
-                "har" => HarWriter.Write(queries.Flows(filter), stream, masked, ProxyRunner.Version, StoreAccess.Progress("flows")),
-                _ => WriteCsv(queries, filter, stream, masked),
+                "jsonl" => JsonlExporter.Write(queries.Findings(filter), stream, StoreAccess.Progress("findings")),
+                "har" => HarWriter.Write(queries.Flows(filter), stream, ProxyRunner.Version, StoreAccess.Progress("flows")),
+                _ => WriteCsv(queries, filter, stream),
             };
             stream.Flush();
             if (result.GetValue(output) is { } path && path != "-")
@@ -52,9 +51,9 @@ public static class ExportCommand
         return command;
     }
 
-    private static long WriteCsv(AuditQueries queries, FindingFilter filter, Stream stream, bool mask)
+    private static long WriteCsv(AuditQueries queries, FindingFilter filter, Stream stream)
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-        return CsvExporter.Write(queries.Findings(filter), writer, mask, StoreAccess.Progress("findings"));
+        return CsvExporter.Write(queries.Findings(filter), writer, StoreAccess.Progress("findings"));
     }
 }

@@ -23,7 +23,7 @@ public static class FindingsCommand
                 option.AddError($"--limit must be 0 (all) or a positive number, not {value}");
             }
         });
-        var mask = new Option<bool>("--mask") { Description = "Mask identifier values" };
+        var mask = MaskOption.Create();
         var command = new Command("findings", "Show findings in the terminal (newest last); filters as for export") { db, limit, mask };
         filters.AddTo(command);
         command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: true, connection =>
@@ -34,7 +34,7 @@ public static class FindingsCommand
 
             // The newest rows, oldest of them first: during a live audit what was just caught is what matters.
             var newest = new Queue<FindingRow>();
-            foreach (var row in new AuditQueries(connection).Findings(filters.Bind(result, connection)))
+            foreach (var row in new AuditQueries(connection, MaskOption.Policy(result.GetValue(mask), connection)).Findings(filters.Bind(result, connection)))
             {
                 total++;
                 newest.Enqueue(row);
@@ -53,7 +53,7 @@ public static class FindingsCommand
                     $"[{Colour(row.Severity)}]{row.Severity.ToName()}[/]",
                     Markup.Escape(row.RuleId),
                     Markup.Escape(row.Host),
-                    Markup.Escape(Clip(ValueMasking.Apply(row.Category, row.Value, result.GetValue(mask)), 60)),
+                    Markup.Escape(Clip(row.Value, 60)),
                     Markup.Escape(row.LeafPath));
             }
 

@@ -22,7 +22,7 @@ public static class CsvExporter
         NewLine = "\r\n",
     };
 
-    public static long Write(IEnumerable<FindingRow> rows, TextWriter output, bool mask, Action<long>? progress = null)
+    public static long Write(IEnumerable<FindingRow> rows, TextWriter output, Action<long>? progress = null)
     {
         using var csv = CsvWriter.Create(output, Options, leaveOpen: true);
         csv.WriteRecord(Columns);
@@ -39,11 +39,11 @@ public static class CsvExporter
             csv.WriteField(row.RuleId);
             csv.WriteField(row.Severity.ToName());
             csv.WriteField(row.Category);
-            csv.WriteField(ValueMasking.Apply(row.Category, row.Value, mask));
+            csv.WriteField(row.Value);
             csv.WriteField(row.MatchedAs);
             csv.WriteField(row.LeafPath);
             csv.WriteField(row.TransformsText);
-            csv.WriteField(mask ? ValueMasking.Apply(row.Category, row.Snippet, mask) : row.Snippet);
+            csv.WriteField(row.Snippet);
             csv.WriteField(row.FlowId.ToString(CultureInfo.InvariantCulture));
             csv.EndRecord();
             if (++count % 10_000 == 0)

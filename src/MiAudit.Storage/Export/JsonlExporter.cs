@@ -11,7 +11,7 @@ public static class JsonlExporter
     /// <summary>Lines are gathered in memory up to this size, then written: a stream write (and flush) per line was a third of the time.</summary>
     private const int ChunkBytes = 256 * 1024;
 
-    public static long Write(IEnumerable<FindingRow> rows, Stream output, bool mask, Action<long>? progress = null)
+    public static long Write(IEnumerable<FindingRow> rows, Stream output, Action<long>? progress = null)
     {
         long count = 0;
         var chunk = new ArrayBufferWriter<byte>(ChunkBytes + 16 * 1024);
@@ -39,13 +39,13 @@ public static class JsonlExporter
             json.WriteString("title", row.Title);
             json.WriteString("severity", row.Severity.ToName());
             json.WriteString("category", row.Category);
-            json.WriteString("value", ValueMasking.Apply(row.Category, row.Value, mask));
+            json.WriteString("value", row.Value);
             json.WriteString("matched_as", row.MatchedAs);
             json.WriteString("leaf_path", row.LeafPath);
             // Stored as a JSON array already; copied (and validated) rather than parsed into strings and written again.
             json.WritePropertyName("transforms");
             json.WriteRawValue(row.TransformsJson.Length > 0 ? row.TransformsJson : "[]");
-            json.WriteString("snippet", ValueMasking.Apply(row.Category, row.Snippet, mask));
+            json.WriteString("snippet", row.Snippet);
             json.WriteNumber("flow_id", row.FlowId);
             json.WriteEndObject();
             json.Flush();

@@ -16,7 +16,7 @@ public static class HarWriter
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
-    public static long Write(IEnumerable<StoredFlow> flows, Stream output, bool mask, string miauditVersion, Action<long>? progress = null)
+    public static long Write(IEnumerable<StoredFlow> flows, Stream output, string miauditVersion, Action<long>? progress = null)
     {
         using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
@@ -32,7 +32,7 @@ public static class HarWriter
         long count = 0;
         foreach (var stored in flows)
         {
-            WriteEntry(json, stored, mask);
+            WriteEntry(json, stored);
             if (++count % 1000 == 0)
             {
                 json.Flush();
@@ -46,7 +46,7 @@ public static class HarWriter
         return count;
     }
 
-    private static void WriteEntry(Utf8JsonWriter json, StoredFlow stored, bool mask)
+    private static void WriteEntry(Utf8JsonWriter json, StoredFlow stored)
     {
         var flow = stored.Flow;
         var totalMs = Math.Max(0, (flow.CompletedAt - flow.StartedAt).TotalMilliseconds);
@@ -172,10 +172,10 @@ public static class HarWriter
             json.WriteString("title", finding.Title);
             json.WriteString("severity", finding.Severity.ToName());
             json.WriteString("category", finding.Category);
-            json.WriteString("value", ValueMasking.Apply(finding.Category, finding.Value, mask));
+            json.WriteString("value", finding.Value);
             json.WriteString("matchedAs", finding.MatchedAs);
             json.WriteString("leafPath", finding.LeafPath);
-            json.WriteString("snippet", ValueMasking.Apply(finding.Category, finding.Snippet, mask));
+            json.WriteString("snippet", finding.Snippet);
             json.WriteEndObject();
         }
 

@@ -1,13 +1,20 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using MiAudit.Detection.Findings;
+using MiAudit.Detection.Masking;
 using MiAudit.Flows;
+using MiAudit.Storage.Export;
 
 namespace MiAudit.Storage.Reading;
 
-/// <summary>Streaming reads for the CLI: rows come one at a time, so exports of millions of findings use constant memory.</summary>
-public sealed class AuditQueries(SqliteConnection connection)
+/// <summary>
+/// Streaming reads for the CLI: rows come one at a time, so exports of millions of findings use constant memory.
+/// With a masking policy, every row and flow read is masked before a writer sees it.
+/// </summary>
+public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? masking = null)
 {
+    private readonly MaskingPolicy _masking = masking ?? MaskingPolicy.None;
+
     /// <summary>Findings with their flow and session, oldest first.</summary>
     public IEnumerable<FindingRow> Findings(FindingFilter filter)
     {
@@ -27,7 +34,7 @@ public sealed class AuditQueries(SqliteConnection connection)
         using var statement = RawStatement.Prepare(connection, sql, command.Parameters);
         while (statement.Step())
         {
-            yield return new FindingRow(
+            yield return _masking.Apply(new FindingRow(
                 statement.Int64(0),
                 statement.Int64(1),
                 statement.Text(2),
@@ -46,7 +53,7 @@ public sealed class AuditQueries(SqliteConnection connection)
                 statement.Text(18),
                 statement.Text(19),
                 statement.Text(20),
-                statement.Int64(21));
+                statement.Int64(21)));
         }
     }
 
@@ -154,7 +161,7 @@ public sealed class AuditQueries(SqliteConnection connection)
                 flow = flow with { WebSocketMessages = MessagesOf(flowId) };
             }
 
-            yield return new StoredFlow(flowId, reader.GetInt64(28), reader.GetString(2), flow, FindingsOf(flowId));
+            yield return _masking.Apply(new StoredFlow(flowId, reader.GetInt64(28), reader.GetString(2), flow, FindingsOf(flowId)));
         }
     }
 
