@@ -13,6 +13,12 @@ public static class AuditDatabase
 
     public static int SchemaVersion => Migrations.Steps.Length;
 
+    /// <summary>SQLite's <c>application_id</c> of a MiAudit database ("MiAu"): another program's file is never written.</summary>
+    public const int ApplicationId = 0x4D694175;
+
+    // What a MiAudit database made before the application id was set has; such a file is marked, not refused.
+    private static readonly string[] OwnTables = ["sessions", "flows", "findings"];
+
     /// <exception cref="StorageException">The file cannot be opened, is not a MiAudit database, or is newer than this build.</exception>
     public static SqliteConnection Open(string path, bool readOnly = false)
     {
@@ -32,10 +38,16 @@ public static class AuditDatabase
         {
             connection.Open();
             Execute(connection, "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;");
+            var empty = CheckOwnership(connection, path);
+            if (readOnly && empty)
+            {
+                throw new StorageException($"{path} holds no MiAudit database (an empty SQLite file)");
+            }
+
             if (!readOnly)
             {
                 Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-                Migrate(connection);
+                Migrate(connection, mark: empty || ApplicationIdOf(connection) != ApplicationId);
             }
             else if (UserVersion(connection) is var version && version != SchemaVersion)
             {
@@ -58,8 +70,62 @@ public static class AuditDatabase
         }
     }
 
-    private static void Migrate(SqliteConnection connection)
+    /// <summary>
+    /// Refuses a file that is not MiAudit's: one marked by another program, or one with tables and no mark (unless
+    /// they are MiAudit's own, from before the mark). True when the file is empty, a new database.
+    /// </summary>
+    private static bool CheckOwnership(SqliteConnection connection, string path)
     {
+        var id = ApplicationIdOf(connection);
+        if (id == ApplicationId)
+        {
+            return false;
+        }
+
+        if (id != 0)
+        {
+            throw new StorageException($"{path} is not a MiAudit database (it belongs to another program: SQLite application_id 0x{id:X8}); give --db a new file");
+        }
+
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name;";
+        var tables = new List<string>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        if (tables.Count == 0)
+        {
+            return true;
+        }
+
+        if (UserVersion(connection) > 0 && OwnTables.All(tables.Contains))
+        {
+            return false;
+        }
+
+        var shown = string.Join(", ", tables.Take(5)) + (tables.Count > 5 ? $" and {tables.Count - 5} more" : "");
+        throw new StorageException($"{path} is not a MiAudit database (an SQLite file with the tables {shown}); it is left untouched: give --db a new file");
+    }
+
+    private static int ApplicationIdOf(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA application_id;";
+        return Convert.ToInt32(command.ExecuteScalar()!, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void Migrate(SqliteConnection connection, bool mark)
+    {
+        if (mark)
+        {
+            Execute(connection, $"PRAGMA application_id = {ApplicationId};");
+        }
+
         var version = UserVersion(connection);
         if (version > SchemaVersion)
         {
