@@ -46,6 +46,15 @@ public sealed class SessionStore(SqliteConnection connection)
         command.ExecuteNonQuery();
     }
 
+    /// <summary>Removes a session that never recorded a flow (a run that failed to start): no empty session is left behind.</summary>
+    public void Discard(long sessionId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM sessions WHERE id = $id AND NOT EXISTS (SELECT 1 FROM flows WHERE session_id = $id);";
+        command.Parameters.AddWithValue("$id", sessionId);
+        command.ExecuteNonQuery();
+    }
+
     public IReadOnlyList<AuditSession> List()
     {
         using var command = connection.CreateCommand();

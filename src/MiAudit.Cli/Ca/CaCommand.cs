@@ -18,7 +18,7 @@ public static class CaCommand
     private static Command Show(Option<DirectoryInfo> certsDir)
     {
         var show = new Command("show", "Print the CA's files, subject, fingerprint and validity");
-        show.SetAction(result => WithAuthority(result, certsDir, authority =>
+        show.SetAction(result => WithAuthority(result, certsDir, create: false, authority =>
         {
             var certificate = authority.Certificate;
             Console.WriteLine($"Certificate: {authority.CertificatePath}");
@@ -38,7 +38,7 @@ public static class CaCommand
         format.AcceptOnlyFromAmong("pem", "der");
         var output = new Option<FileInfo?>("--out", "-o") { Description = "File to write (default: standard output; der needs a file)", HelpName = "FILE" };
         var export = new Command("export", "Write the CA certificate (never the key) as PEM or DER") { format, output };
-        export.SetAction(result => WithAuthority(result, certsDir, authority =>
+        export.SetAction(result => WithAuthority(result, certsDir, create: true, authority =>
         {
             var der = result.GetValue(format) == "der";
             var file = result.GetValue(output);
@@ -90,11 +90,12 @@ public static class CaCommand
         return regenerate;
     }
 
-    private static int WithAuthority(ParseResult result, Option<DirectoryInfo> certsDir, Func<CertificateAuthority, int> action)
+    private static int WithAuthority(ParseResult result, Option<DirectoryInfo> certsDir, bool create, Func<CertificateAuthority, int> action)
     {
         try
         {
-            using var authority = CertificateAuthority.LoadOrCreate(result.GetValue(certsDir)!.FullName);
+            var directory = result.GetValue(certsDir)!.FullName;
+            using var authority = create ? CertificateAuthority.LoadOrCreate(directory) : CertificateAuthority.LoadExisting(directory);
             if (authority.Created)
             {
                 Console.Error.WriteLine($"Created a new CA in {authority.Directory}");

@@ -20,9 +20,13 @@ public static class LogSetup
             .MinimumLevel.Override("Microsoft.AspNetCore.Server.Kestrel", LogEventLevel.Error)
             // YARP logs each upstream failure as a warning; MiAudit logs its own, clearer line for those.
             .MinimumLevel.Override("Yarp", LogEventLevel.Error)
+            // The host logs a failed start with its whole trace; MiAudit says what failed in one line of its own.
+            .MinimumLevel.Override("Microsoft.Extensions.Hosting", LogEventLevel.Fatal)
+            .Enrich.With<ExceptionSummary>()
+            // No stack traces on the console, even with -v: the reason in one line; the file keeps the trace.
             .WriteTo.Console(
                 restrictedToMinimumLevel: consoleLevel,
-                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}");
+                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{ExceptionSummary}{NewLine}");
         if (logDirectory is not null)
         {
             configuration = configuration.WriteTo.File(

@@ -54,8 +54,9 @@ public static class ReportCommand
                 FlowDetails = result.GetValue(flowDetails),
             }).Build(ProxyRunner.Version, DateTimeOffset.UtcNow);
 
-            var failure = WriteReplacing(file, writer =>
+            var failure = OutputFile.Write(file.FullName, stream =>
             {
+                using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16);
                 if (markdown)
                 {
                     MarkdownReportWriter.Write(report, writer);
@@ -74,33 +75,5 @@ public static class ReportCommand
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
-    }
-
-    /// <summary>
-    /// Writes beside the target and renames, so an interrupted run never leaves half a report under its name.
-    /// Returns why the file could not be written, or null.
-    /// </summary>
-    private static string? WriteReplacing(FileInfo file, Action<TextWriter> write)
-    {
-        var temporary = file.FullName + ".partial";
-        try
-        {
-            using (var writer = new StreamWriter(temporary, false, new UTF8Encoding(false), 1 << 16))
-            {
-                write(writer);
-            }
-
-            File.Move(temporary, file.FullName, overwrite: true);
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-
-            return $"cannot write {file.FullName}: {e.Message}";
-        }
     }
 }

@@ -89,7 +89,8 @@ public static class ProxyRunner
             }
             catch (Exception e) when (e is IOException or SocketException)
             {
-                CloseSession(settings, sessionId, logger);
+                await writer.DisposeAsync();
+                DiscardSession(settings, sessionId, logger);
                 return Report.Error($"cannot listen on {settings.Proxy.ListenEndPoint}: {e.GetBaseException().Message}", ExitCodes.Failure);
             }
 
@@ -125,6 +126,19 @@ public static class ProxyRunner
         catch (Exception e) when (e is StorageException or Microsoft.Data.Sqlite.SqliteException)
         {
             logger.LogError("Could not record the end of session {SessionId}: {Reason}", sessionId, e.Message);
+        }
+    }
+
+    private static void DiscardSession(RunSettings settings, long sessionId, ILogger logger)
+    {
+        try
+        {
+            using var connection = AuditDatabase.Open(settings.Database.FullName);
+            new SessionStore(connection).Discard(sessionId);
+        }
+        catch (Exception e) when (e is StorageException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            logger.LogError("Could not remove the session {SessionId} of this failed start: {Reason}", sessionId, e.Message);
         }
     }
 

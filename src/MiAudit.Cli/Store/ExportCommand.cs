@@ -33,19 +33,31 @@ public static class ExportCommand
         {
             var filter = filters.Bind(result, connection);
             var queries = new AuditQueries(connection, MaskOption.Policy(result.GetValue(mask), connection));
-            using var stream = StoreAccess.OpenOutput(result.GetValue(output));
-            var count = result.GetValue(format) switch
+            long count = 0;
+            void Write(Stream stream)
             {
-                "jsonl" => JsonlExporter.Write(queries.Findings(filter), stream, StoreAccess.Progress("findings")),
-                "har" => HarWriter.Write(queries.Flows(filter), stream, ProxyRunner.Version, StoreAccess.Progress("flows")),
-                _ => WriteCsv(queries, filter, stream),
-            };
-            stream.Flush();
-            if (result.GetValue(output) is { } path && path != "-")
-            {
-                Console.Error.WriteLine($"\rWrote {count:N0} {(result.GetValue(format) == "har" ? "flows" : "findings")} to {Path.GetFullPath(path)}");
+                count = result.GetValue(format) switch
+                {
+                    "jsonl" => JsonlExporter.Write(queries.Findings(filter), stream, StoreAccess.Progress("findings")),
+                    "har" => HarWriter.Write(queries.Flows(filter), stream, ProxyRunner.Version, StoreAccess.Progress("flows")),
+                    _ => WriteCsv(queries, filter, stream),
+                };
+                stream.Flush();
             }
 
+            if (result.GetValue(output) is not { } path || path == "-")
+            {
+                using var stdout = Console.OpenStandardOutput();
+                Write(stdout);
+                return Task.FromResult(ExitCodes.Ok);
+            }
+
+            if (OutputFile.Write(path, Write) is { } failure)
+            {
+                return Task.FromResult(Report.Error(failure, ExitCodes.Failure));
+            }
+
+            Console.Error.WriteLine($"\rWrote {count:N0} {(result.GetValue(format) == "har" ? "flows" : "findings")} to {Path.GetFullPath(path)}");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;

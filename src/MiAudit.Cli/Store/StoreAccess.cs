@@ -35,10 +35,6 @@ internal static class StoreAccess
         }
     }
 
-    /// <summary>Where output goes: a file, or standard output for "-".</summary>
-    public static Stream OpenOutput(string? path) =>
-        path is null or "-" ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
-
     /// <summary>Progress on standard error, only when a person is watching.</summary>
     public static Action<long>? Progress(string unit) =>
         Console.IsErrorRedirected ? null : count => Console.Error.Write($"\r{count:N0} {unit}…");

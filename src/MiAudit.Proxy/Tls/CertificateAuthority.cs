@@ -55,7 +55,7 @@ public sealed class CertificateAuthority : IDisposable
         var keyExists = File.Exists(keyPath);
         if (!certExists && !keyExists)
         {
-            return Create(directory, clock ?? TimeProvider.System);
+            return CreateIn(directory, clock ?? TimeProvider.System);
         }
 
         if (certExists != keyExists)
@@ -67,6 +67,18 @@ public sealed class CertificateAuthority : IDisposable
         return Load(directory);
     }
 
+    /// <summary>Loads the CA from <paramref name="directory"/>; never creates one (for commands that only look).</summary>
+    /// <exception cref="CertificateAuthorityException">There is none, or it cannot be read.</exception>
+    public static CertificateAuthority LoadExisting(string directory)
+    {
+        if (!File.Exists(Path.Combine(directory, CertificateFileName)) && !File.Exists(Path.Combine(directory, KeyFileName)))
+        {
+            throw new CertificateAuthorityException($"no MiAudit CA in {directory} ('miaudit run' creates one there; --certs-dir names another folder)");
+        }
+
+        return LoadOrCreate(directory);
+    }
+
     /// <summary>Replaces the CA with a new one. Phones must install the new certificate.</summary>
     public static CertificateAuthority Regenerate(string directory, TimeProvider? clock = null)
     {
@@ -75,7 +87,21 @@ public sealed class CertificateAuthority : IDisposable
             File.Delete(Path.Combine(directory, name));
         }
 
-        return Create(directory, clock ?? TimeProvider.System);
+        return CreateIn(directory, clock ?? TimeProvider.System);
+    }
+
+    /// <summary>Creates the CA; a folder that cannot hold it is one line saying which and why.</summary>
+    private static CertificateAuthority CreateIn(string directory, TimeProvider clock)
+    {
+        try
+        {
+            return Create(directory, clock);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CertificateAuthorityException(
+                $"cannot create the CA in {directory}: {(e is UnauthorizedAccessException ? "permission denied" : !System.IO.Directory.Exists(directory) ? "that folder cannot be created" : e.Message)}", e);
+        }
     }
 
     private static CertificateAuthority Load(string directory)
