@@ -33,8 +33,8 @@ public sealed class RuntimeErrorTests : IDisposable
         Sql(foreign, "CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('Alice');");
         var marked = _dir.File($"marked-{command[0]}.db");
         Sql(marked, "PRAGMA application_id = 1234;");
-        File.WriteAllText(_dir.File("empty.har"), """{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[]}}""");
-        var args = command.Select(a => a == "HAR" ? _dir.File("empty.har") : a).ToArray();
+        var har = WriteEmptyHar();
+        var args = command.Select(a => a == "HAR" ? har : a).ToArray();
 
         foreach (var db in new[] { foreign, marked })
         {

@@ -27,7 +27,7 @@ internal static class BodyMasking
         if (TextSniffing.AsReadableText(bytes) is { } text)
         {
             var masked = policy.Text(text);
-            return ReferenceEquals(masked, text) || masked == text ? bytes : Encoding.UTF8.GetBytes(masked);
+            return masked == text ? bytes : Encoding.UTF8.GetBytes(masked);
         }
 
         // Binary (protobuf, a custom framing): identifiers and tokens are masked where they are, length kept.
