@@ -7,17 +7,24 @@ namespace MiAudit.Cli.Tests;
 public class CaCommandTests
 {
     [Fact]
-    public async Task Show_creates_the_ca_once_and_reports_the_same_fingerprint_afterwards()
+    public async Task Show_never_creates_a_ca_and_reports_the_fingerprint_of_the_one_export_created()
     {
         using var dir = new TemporaryDirectory();
-        var first = await MiAuditProcess.RunAsync(dir.Path, "ca", "show");
-        var second = await MiAuditProcess.RunAsync(dir.Path, "ca", "show");
+        var none = await MiAuditProcess.RunAsync(dir.Path, "ca", "show");
+        Assert.Equal(1, none.ExitCode);
+        Assert.StartsWith("miaudit: no MiAudit CA in", none.StdErr.Trim());
+        Assert.False(Directory.Exists(dir.File("certs")));
 
-        Assert.Equal(0, first.ExitCode);
-        Assert.Contains("Created a new CA", first.StdErr);
-        Assert.DoesNotContain("Created", second.StdErr);
-        var fingerprint = first.StdOut.Split('\n').Single(l => l.StartsWith("SHA-256:"));
-        Assert.Contains(fingerprint, second.StdOut);
+        var export = await MiAuditProcess.RunAsync(dir.Path, "ca", "export");
+        var show = await MiAuditProcess.RunAsync(dir.Path, "ca", "show");
+
+        Assert.Equal(0, export.ExitCode);
+        Assert.Contains("Created a new CA", export.StdErr);
+        Assert.Equal(0, show.ExitCode);
+        Assert.DoesNotContain("Created", show.StdErr);
+        var exported = X509Certificate2.CreateFromPem(export.StdOut);
+        var fingerprint = show.StdOut.Split('\n').Single(l => l.StartsWith("SHA-256:"));
+        Assert.Contains(Convert.ToHexString(exported.GetCertHash(HashAlgorithmName.SHA256)), fingerprint.Replace(":", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(dir.File("certs/miaudit-ca-key.pem")));
     }
 
@@ -41,7 +48,7 @@ public class CaCommandTests
     public async Task Regenerate_needs_confirmation_then_replaces_the_ca()
     {
         using var dir = new TemporaryDirectory();
-        await MiAuditProcess.RunAsync(dir.Path, "ca", "show");
+        await MiAuditProcess.RunAsync(dir.Path, "ca", "export");
         var before = File.ReadAllText(dir.File("certs/miaudit-ca.pem"));
 
         var unconfirmed = await MiAuditProcess.RunAsync(dir.Path, "ca", "regenerate");

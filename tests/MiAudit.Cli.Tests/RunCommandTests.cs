@@ -117,7 +117,7 @@ public class RunLifecycleTests
     {
         using var dir = new TemporaryDirectory();
         var certs = dir.File("certs");
-        Assert.Equal(0, (await MiAuditProcess.RunAsync(dir.Path, "ca", "show", "--certs-dir", certs)).ExitCode);
+        Assert.Equal(0, (await MiAuditProcess.RunAsync(dir.Path, "ca", "export", "--certs-dir", certs)).ExitCode);
         File.SetUnixFileMode(Path.Combine(certs, "miaudit-ca-key.pem"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
 
         var (exitCode, _, stderr) = await MiAuditProcess.RunAsync(dir.Path, "run", "--listen", "127.0.0.1:0", "--certs-dir", certs);

@@ -73,7 +73,7 @@ public sealed class CertificateAuthority : IDisposable
     {
         if (!File.Exists(Path.Combine(directory, CertificateFileName)) && !File.Exists(Path.Combine(directory, KeyFileName)))
         {
-            throw new CertificateAuthorityException($"no MiAudit CA in {directory} ('miaudit run' creates one there; --certs-dir names another folder)");
+            throw new CertificateAuthorityException($"no MiAudit CA in {directory} ('miaudit run' or 'miaudit ca export' creates one there; --certs-dir names another folder)");
         }
 
         return LoadOrCreate(directory);
