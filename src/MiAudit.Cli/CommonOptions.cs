@@ -9,7 +9,7 @@ public static class CommonOptions
 
     public static Option<DirectoryInfo> CertsDirectory() => new("--certs-dir")
     {
-        Description = $"Folder of MiAudit's root CA (created on first run). Default: ${CertsDirectoryVariable}, else ./certs",
+        Description = $"Folder of MiAudit's root CA, created on first run (${CertsDirectoryVariable}, if set, is used instead of ./certs)",
         HelpName = "DIR",
         DefaultValueFactory = _ => new DirectoryInfo(Environment.GetEnvironmentVariable(CertsDirectoryVariable) is { Length: > 0 } dir ? dir : "certs"),
     };

@@ -104,6 +104,25 @@ public sealed class RuntimeErrorTests : IDisposable
         Assert.Contains("cannot create the CA in /proc/miaudit-certs", OneErrorLine(impossible.StdOut, impossible.StdErr));
     }
 
+    [Theory]
+    [InlineData("a-file", "it is a file")]
+    [InlineData("/proc/miaudit-logs", "")]
+    public async Task A_log_dir_that_cannot_be_written_is_a_warning_and_the_proxy_runs(string logDir, string reason)
+    {
+        var path = logDir.StartsWith('/') ? logDir : _dir.File(logDir);
+        if (!path.StartsWith("/proc", StringComparison.Ordinal))
+        {
+            File.WriteAllText(path, "not a folder");
+        }
+
+        await using var proxy = MiAuditProcess.Start(_dir.Path, ["run", "--listen", "127.0.0.1:0", "--log-dir", path]);
+        await proxy.WaitForListeningAsync();
+        await proxy.WaitForOutputAsync($"No log file: {path} cannot be written ({reason}");
+
+        Assert.Equal(0, await proxy.StopAsync());
+        Assert.DoesNotContain("   at ", proxy.Output);
+    }
+
     /// <summary>The one line of the failure; what else a command printed before it (its banner) is not an error.</summary>
     private static string OneErrorLine(string stdout, string stderr)
     {

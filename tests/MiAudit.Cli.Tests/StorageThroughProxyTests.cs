@@ -57,6 +57,20 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
     }
 
     [Fact]
+    public async Task The_summary_line_comes_every_10_seconds_idle_or_not()
+    {
+        var dir = PrepareDirectory("summary");
+        await using var proxy = await env.StartProxyAsync(dir, "--quiet");
+
+        await proxy.Process.WaitForOutputAsync("0 flows seen, 0 flagged", TimeSpan.FromSeconds(60)); // idle: nothing sent yet
+        using var client = proxy.CreateClient();
+        (await client.GetAsync(env.Https(CliEnvironment.NewsHost, "/html/summary"))).EnsureSuccessStatusCode();
+        await proxy.Process.WaitForOutputAsync("1 flows seen, 0 flagged", TimeSpan.FromSeconds(60)); // the next line, unprompted
+
+        Assert.Equal(0, await proxy.Process.StopAsync());
+    }
+
+    [Fact]
     public async Task Store_all_keeps_unflagged_flows_and_redacted_headers_are_masked()
     {
         var dir = PrepareDirectory("all");

@@ -123,9 +123,24 @@ public sealed class StoreCommandsTests : IAsyncLifetime
         Assert.Contains("sensors-analytics-endpoint", list.StdOut);
         Assert.Contains("visited-url-leak: " + Page, test.StdOut);
         Assert.Contains("at query[data] → base64 → json.$url", test.StdOut);
+        Assert.Contains("in 1 request (after 1 visited page)", test.StdOut);
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("bad.yaml:6:", bad.StdErr);
         Assert.Contains("unknown severity 'hgh'", bad.StdErr);
+    }
+
+    [Fact]
+    public async Task The_url_leak_example_in_rules_test_help_shows_a_url_leak()
+    {
+        var help = await Miaudit("rules", "test", "--help");
+        var example = help.StdOut.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("miaudit rules test --url", StringComparison.Ordinal) && l.Contains("--visited"));
+        var arguments = System.Text.RegularExpressions.Regex.Matches(example, "'[^']*'|\\S+").Select(m => m.Value.Trim('\'')).Skip(1).ToArray();
+
+        var run = await Miaudit(arguments);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("visited-url-leak: https://news.example.com/a", run.StdOut);
+        Assert.Contains("1 request (after 1 visited page)", run.StdOut);
     }
 
     [Fact]

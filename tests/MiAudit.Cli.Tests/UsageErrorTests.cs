@@ -38,4 +38,25 @@ public class UsageErrorTests(CliEnvironment env) : IClassFixture<CliEnvironment>
         Assert.Contains("--format", stdout);
         Assert.Equal("", stderr.Trim());
     }
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("export")]
+    [InlineData("findings")]
+    [InlineData("report")]
+    [InlineData("scan")]
+    [InlineData("sessions")]
+    [InlineData("import-har")]
+    [InlineData("rules", "test")]
+    [InlineData("ca", "export")]
+    public async Task Help_states_each_default_once(params string[] command)
+    {
+        var (exitCode, stdout, _) = await MiAuditProcess.RunAsync(env.WorkDirectory.Path, [.. command, "--help"]);
+
+        Assert.Equal(0, exitCode);
+        var twice = stdout.Split('\n').Where(line => line.Split("default", StringSplitOptions.None).Length > 2 || line.Contains("Default:", StringComparison.Ordinal));
+        Assert.Empty(twice);
+        Assert.DoesNotContain("<limit>", stdout);
+        Assert.DoesNotContain("<method>", stdout);
+    }
 }

@@ -35,6 +35,22 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>Adds an address (use documentation ranges such as 192.0.2.0/24) to the namespace's loopback.</summary>
     public void AddAddress(string address) => Run("ip", "addr", "add", address, "dev", "lo");
 
+    /// <summary>
+    /// Gives the namespace a non-loopback interface, as a laptop's Wi-Fi is: one end of a veth pair whose other end is
+    /// also inside, so it is up and leads nowhere. The isolation check runs again afterwards.
+    /// </summary>
+    public void AddInterface(string name, string address)
+    {
+        Run("ip", "link", "add", name, "type", "veth", "peer", "name", name + "p");
+        Run("ip", "addr", "add", address, "dev", name);
+        Run("ip", "link", "set", name, "up");
+        Run("ip", "link", "set", name + "p", "up");
+        if (Run("ip", "-4", "route", "show").Contains("default", StringComparison.Ordinal) || !Run("ip", "-br", "link", "show", name).Contains("UP", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"namespace {Name}: interface {name} is not up, or there is a way out");
+        }
+    }
+
     /// <summary>Runs a command inside to completion; returns its output.</summary>
     public string Run(params string[] command) => Host([.. Exec, .. command]);
 

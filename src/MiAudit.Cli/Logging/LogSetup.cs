@@ -27,7 +27,8 @@ public static class LogSetup
             .WriteTo.Console(
                 restrictedToMinimumLevel: consoleLevel,
                 outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{ExceptionSummary}{NewLine}");
-        if (logDirectory is not null)
+        var unwritable = logDirectory is null ? null : WhyUnwritable(logDirectory);
+        if (logDirectory is not null && unwritable is null)
         {
             configuration = configuration.WriteTo.File(
                 new CompactJsonFormatter(),
@@ -39,6 +40,36 @@ public static class LogSetup
                 flushToDiskInterval: TimeSpan.FromSeconds(1));
         }
 
-        return new SerilogLoggerFactory(configuration.CreateLogger(), dispose: true);
+        var logger = configuration.CreateLogger();
+        if (unwritable is not null)
+        {
+            logger.Warning("No log file: {LogDirectory} cannot be written ({Reason}); --log-dir names another folder", logDirectory!.FullName, unwritable);
+        }
+
+        return new SerilogLoggerFactory(logger, dispose: true);
+    }
+
+    /// <summary>The file sink fails silently (into Serilog's SelfLog), so the folder is tried first.</summary>
+    private static string? WhyUnwritable(DirectoryInfo directory)
+    {
+        if (File.Exists(directory.FullName))
+        {
+            return "it is a file";
+        }
+
+        try
+        {
+            Directory.CreateDirectory(directory.FullName);
+            var probe = Path.Combine(directory.FullName, $".miaudit-write-test-{Environment.ProcessId}");
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+            {
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e is UnauthorizedAccessException ? "permission denied" : e.Message;
+        }
     }
 }

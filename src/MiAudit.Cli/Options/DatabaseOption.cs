@@ -8,7 +8,7 @@ public static class DatabaseOption
 {
     public static Option<FileInfo> Create() => new("--db")
     {
-        Description = $"The SQLite evidence database (default ./{AuditDatabase.DefaultFileName})",
+        Description = "The SQLite evidence database",
         HelpName = "FILE",
         DefaultValueFactory = _ => new FileInfo(AuditDatabase.DefaultFileName),
     };

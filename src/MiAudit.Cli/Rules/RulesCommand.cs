@@ -48,7 +48,7 @@ public static class RulesCommand
         var detection = new DetectionOptions();
         var har = new Option<FileInfo?>("--har") { Description = "Test every request of this HAR file (navigations in it are learned first)", HelpName = "FILE" };
         var url = new Option<string?>("--url") { Description = "Test one request to this URL", HelpName = "URL" };
-        var method = new Option<string>("--method", "-X") { Description = "Method of the --url request", DefaultValueFactory = _ => "GET" };
+        var method = new Option<string>("--method", "-X") { Description = "Method of the --url request", HelpName = "METHOD", DefaultValueFactory = _ => "GET" };
         var headers = new Option<string[]>("--header", "-H") { Description = "A header of the --url request, 'Name: value' (repeatable)", HelpName = "HEADER" };
         var body = new Option<FileInfo?>("--body-file") { Description = "Body of the --url request", HelpName = "FILE" };
         var visited = new Option<string[]>("--visited") { Description = "Treat this URL as visited before the request (repeatable), to test URL-leak rules", HelpName = "URL" };
@@ -57,7 +57,7 @@ public static class RulesCommand
 
             Examples:
               miaudit rules test --har capture.har --device-profile phone.yaml
-              miaudit rules test --url 'https://sa.example.com/sa.gif?project=p&data=eyJ...' --visited https://news.example.com/a
+              miaudit rules test --url 'https://sa.tracker.example.net/sa.gif?project=p&data=eyJldmVudCI6IiRwYWdldmlldyIsInByb3BlcnRpZXMiOnsiJHVybCI6Imh0dHBzOi8vbmV3cy5leGFtcGxlLmNvbS9hIn19' --visited https://news.example.com/a
               miaudit rules test --url https://t.example.net/c -X POST -H 'Content-Type: application/json' --body-file event.json
             """) { har, url, method, headers, body, visited };
         detection.AddTo(test);
@@ -65,6 +65,7 @@ public static class RulesCommand
         {
             var engine = detection.Bind(result).CreateEngine();
             List<Flow> flows;
+            var visitedPages = 0; // --visited pages are context for the sample, not requests under test
             if (result.GetValue(har) is { } harFile)
             {
                 using var input = harFile.OpenRead();
@@ -72,7 +73,9 @@ public static class RulesCommand
             }
             else if (result.GetValue(url) is { } target)
             {
-                flows = [.. (result.GetValue(visited) ?? []).Select(Navigation), Sample(target, result.GetValue(method)!, result.GetValue(headers) ?? [], result.GetValue(body))];
+                var pages = result.GetValue(visited) ?? [];
+                visitedPages = pages.Length;
+                flows = [.. pages.Select(Navigation), Sample(target, result.GetValue(method)!, result.GetValue(headers) ?? [], result.GetValue(body))];
             }
             else
             {
@@ -97,7 +100,8 @@ public static class RulesCommand
                 }
             }
 
-            Console.WriteLine($"{total} findings in {flows.Count} requests");
+            var tested = flows.Count - visitedPages;
+            Console.WriteLine($"{total} findings in {tested} request{(tested == 1 ? "" : "s")}{(visitedPages == 0 ? "" : $" (after {visitedPages} visited page{(visitedPages == 1 ? "" : "s")})")}");
             return ExitCodes.Ok;
         }));
         return test;

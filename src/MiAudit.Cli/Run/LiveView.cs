@@ -7,7 +7,7 @@ namespace MiAudit.Cli.Run;
 
 /// <summary>
 /// Flagged flows as they happen, one line per finding (colour by severity on a terminal, plain when redirected), and a
-/// summary line every few seconds while traffic flows. Lines are written by a background loop at a readable rate —
+/// summary line every interval (10 s in <c>run</c>), idle or not. Lines are written by a background loop at a readable rate —
 /// a burst of telemetry must not slow the proxy down to the speed of a terminal; what is not shown is counted, and
 /// every finding is in the store regardless.
 /// </summary>
@@ -32,7 +32,6 @@ public sealed class LiveView : IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, HashSet<string>> _shownWhileRunning = new();
     private long _flagged;
     private long _notShown;
-    private long _seenAtLastSummary;
 
     public LiveView(TextWriter output, bool colour, string sessionLabel, MaskingPolicy masking, Severity threshold, LiveDetail detail, TimeSpan summaryInterval)
     {
@@ -147,13 +146,16 @@ public sealed class LiveView : IAsyncDisposable
             {
                 await Task.Delay(Tick, _stop.Token);
                 WritePending((int)(LinesPerSecond * Tick.TotalSeconds));
+                // On a fixed schedule, idle or not: "0 flows seen" tells the researcher the phone is not reaching the proxy.
                 if (DateTime.UtcNow >= nextSummary)
                 {
-                    nextSummary = DateTime.UtcNow + _summaryInterval;
-                    if (Seen != Interlocked.Exchange(ref _seenAtLastSummary, Seen))
+                    nextSummary += _summaryInterval;
+                    if (nextSummary <= DateTime.UtcNow)
                     {
-                        WriteSummary();
+                        nextSummary = DateTime.UtcNow + _summaryInterval; // fell behind (a stalled terminal): no burst of catch-up lines
                     }
+
+                    WriteSummary();
                 }
             }
         }

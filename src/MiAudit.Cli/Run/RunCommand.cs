@@ -141,7 +141,7 @@ public sealed class RunCommand
 
     private readonly Option<string> _minSeverity = new("--min-severity")
     {
-        Description = "A flow is flagged (shown live, stored by default) when a finding is at least: info, low, medium, high, critical",
+        Description = "A flow is flagged (shown live and stored) when a finding is at least: info, low, medium, high, critical",
         HelpName = "LEVEL",
         DefaultValueFactory = _ => "low",
     };

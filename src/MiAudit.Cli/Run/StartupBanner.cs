@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using MiAudit.Proxy.Tls;
-using QRCoder;
 
 namespace MiAudit.Cli.Run;
 
@@ -23,7 +22,11 @@ public static class StartupBanner
             lines.AddRange(addresses.Select(a => $"    {a}  port {bound.Port}"));
         }
 
-        lines.Add("  Then open http://miaudit.cert/ on the phone to install the CA certificate.");
+        // The proxy's own address serves the certificate page before the phone's proxy is set; miaudit.cert only after.
+        var page = addresses.Count == 0 ? null : $"http://{addresses[0]}:{bound.Port}/";
+        lines.Add(page is null
+            ? "  Then open http://miaudit.cert/ on the phone to install the CA certificate."
+            : $"  Then open {page} on the phone (or http://miaudit.cert/ once the proxy is set) to install the CA certificate.");
         lines.Add($"  CA: {authority.CertificatePath}{(authority.Created ? " (new: install it on the phone)" : "")}");
         lines.Add($"  CA SHA-256: {authority.Sha256Fingerprint}");
         if (insecureUpstream)
@@ -31,11 +34,11 @@ public static class StartupBanner
             lines.Add("  WARNING: upstream certificate verification is OFF (--insecure-upstream).");
         }
 
-        if (addresses.Count > 0)
+        if (page is not null)
         {
             lines.Add("");
-            lines.Add($"  {addresses[0]}:{bound.Port}");
-            lines.Add(QrCode($"{addresses[0]}:{bound.Port}"));
+            lines.Add($"  Scan to open {page}");
+            lines.AddRange(TerminalQrCode.Render(page));
         }
 
         return string.Join(Environment.NewLine, lines);
@@ -60,12 +63,5 @@ public static class StartupBanner
             .Select(unicast => unicast.Address)
             .Where(address => address.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(address))
             .Distinct();
-    }
-
-    private static string QrCode(string text)
-    {
-        using var generator = new QRCodeGenerator();
-        using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.L);
-        return new AsciiQRCode(data).GetGraphicSmall(drawQuietZones: true, invert: true);
     }
 }

@@ -14,7 +14,7 @@ public static class FindingsCommand
     {
         var db = DatabaseOption.Create();
         var filters = new FindingFilterOptions();
-        var limit = new Option<int>("--limit", "-n") { Description = "Show the newest this many (0: all)", DefaultValueFactory = _ => 50 };
+        var limit = new Option<int>("--limit", "-n") { Description = "Show the newest this many (0: all)", HelpName = "N", DefaultValueFactory = _ => 50 };
         limit.Validators.Add(option =>
         {
             // From the token: a value that is no number at all is reported by the parser itself.
