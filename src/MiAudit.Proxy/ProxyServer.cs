@@ -77,6 +77,8 @@ public sealed class ProxyServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.AllowHostHeaderOverride = true; // absolute-form targets win over a disagreeing Host header
+            // :scheme is the client's to choose: h2c clients send "http" on a connection Kestrel believes is TLS.
+            kestrel.AllowAlternateSchemes = true;
             kestrel.RequestHeaderEncodingSelector = _ => HeaderBytes.Wire;
             kestrel.ResponseHeaderEncodingSelector = _ => HeaderBytes.Wire;
             ProxyLimits.Apply(kestrel.Limits, options);

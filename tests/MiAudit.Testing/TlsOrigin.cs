@@ -41,6 +41,9 @@ public sealed class TlsOrigin : IAsyncDisposable
 
     public int HttpPort { get; private set; }
 
+    /// <summary>Cleartext HTTP/2 with prior knowledge only.</summary>
+    public int H2cPort { get; private set; }
+
     /// <summary>The HTTPS listener that speaks HTTP/1.1 only.</summary>
     public int Https11Port { get; private set; }
 
@@ -73,6 +76,8 @@ public sealed class TlsOrigin : IAsyncDisposable
                 listen.Protocols = HttpProtocols.Http1;
                 listen.UseHttps(certificate);
             });
+            // Cleartext HTTP/2 only (h2c with prior knowledge), as gRPC servers without TLS run.
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
         });
 
         var app = builder.Build();
@@ -94,9 +99,13 @@ public sealed class TlsOrigin : IAsyncDisposable
             {
                 origin.Https11Port = uri.Port;
             }
-            else
+            else if (origin.HttpPort == 0)
             {
                 origin.HttpPort = uri.Port;
+            }
+            else
+            {
+                origin.H2cPort = uri.Port;
             }
         }
 

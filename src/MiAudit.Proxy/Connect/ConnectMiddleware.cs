@@ -117,6 +117,11 @@ internal sealed class ConnectMiddleware(
                 connection.Features.Set(new ProxyTunnelFeature { Host = request.Host, Port = request.Port, Transport = FlowTransport.TunnelHttp });
                 await next(connection);
                 break;
+            case TunnelContent.Http2PriorKnowledge:
+                TlsConnectionFeatures.PriorKnowledge().SetOn(connection.Features);
+                connection.Features.Set(new ProxyTunnelFeature { Host = request.Host, Port = request.Port, Transport = FlowTransport.TunnelHttp });
+                await next(connection);
+                break;
             default:
                 await RelayAsync(connection, request, FlowTransport.OpaqueTcp, startedAt, "neither TLS nor HTTP: relayed as TCP bytes");
                 break;

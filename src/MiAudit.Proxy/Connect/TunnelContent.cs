@@ -11,6 +11,9 @@ public enum TunnelContent
     /// <summary>An HTTP/1.x request line: serve it as HTTP.</summary>
     Http,
 
+    /// <summary>The HTTP/2 connection preface (h2c with prior knowledge, as gRPC without TLS sends): serve it as HTTP/2.</summary>
+    Http2PriorKnowledge,
+
     /// <summary>Anything else, or nothing yet (server-speaks-first protocols): relay as opaque bytes.</summary>
     Opaque,
 }
@@ -18,6 +21,9 @@ public enum TunnelContent
 public static class TunnelSniffer
 {
     private static readonly string[] MethodPrefixes = ["GET ", "POST", "HEAD", "PUT ", "DELE", "OPTI", "PATC", "TRAC"];
+
+    /// <summary>The first line of the HTTP/2 connection preface (RFC 9113 §3.4).</summary>
+    public static ReadOnlySpan<byte> Http2PrefaceStart => "PRI * HTTP/2.0\r\n"u8;
 
     /// <summary>How many bytes the sniffer wants before it decides.</summary>
     public const int BytesWanted = 4;
@@ -39,6 +45,11 @@ public static class TunnelSniffer
             if (MethodPrefixes.Contains(text))
             {
                 return TunnelContent.Http;
+            }
+
+            if (Http2PrefaceStart.StartsWith(head))
+            {
+                return TunnelContent.Http2PriorKnowledge;
             }
         }
 

@@ -37,10 +37,15 @@ internal sealed class ProxyRequestHandler(
     private readonly ForwarderRequestConfig _http2UpgradeConfig = Config(HttpVersion.Version20, options.UpgradedIdleTimeout);
     private readonly ForwarderRequestConfig _http11UpgradeConfig = Config(HttpVersion.Version11, options.UpgradedIdleTimeout);
 
-    private static ForwarderRequestConfig Config(Version version, TimeSpan idle) =>
-        new() { ActivityTimeout = idle, Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
+    // An h2c client (HTTP/2 with prior knowledge, inside a cleartext tunnel) knows the origin speaks it; over http://
+    // HttpClient would otherwise fall back to HTTP/1.1, which a gRPC server without TLS does not answer.
+    private readonly ForwarderRequestConfig _h2cConfig = Config(HttpVersion.Version20, options.UpstreamActivityTimeout, HttpVersionPolicy.RequestVersionExact);
+    private readonly ForwarderRequestConfig _h2cUpgradeConfig = Config(HttpVersion.Version20, options.UpgradedIdleTimeout, HttpVersionPolicy.RequestVersionExact);
 
-    private ForwarderRequestConfig ConfigFor(HttpContext context)
+    private static ForwarderRequestConfig Config(Version version, TimeSpan idle, HttpVersionPolicy policy = HttpVersionPolicy.RequestVersionOrLower) =>
+        new() { ActivityTimeout = idle, Version = version, VersionPolicy = policy };
+
+    private ForwarderRequestConfig ConfigFor(HttpContext context, ForwardTarget target)
     {
         if (HttpProtocol.IsHttp10(context.Request.Protocol))
         {
@@ -50,6 +55,11 @@ internal sealed class ProxyRequestHandler(
         var http2 = HttpProtocol.IsHttp2(context.Request.Protocol);
         var upgrade = context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
             || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
+        if (http2 && target.Scheme == "http")
+        {
+            return upgrade ? _h2cUpgradeConfig : _h2cConfig;
+        }
+
         return (http2, upgrade) switch
         {
             (true, true) => _http2UpgradeConfig,
@@ -81,7 +91,7 @@ internal sealed class ProxyRequestHandler(
 
         var recorder = new ExchangeRecorder(context, target, options.BodyCaptureLimit, clock);
         flows.ObserveRequest(() => recorder.ToFlow(recorder.StartedAt, error: null, answered: false));
-        var config = ConfigFor(context);
+        var config = ConfigFor(context, target);
         ForwarderError error;
         using (running.Track(() => recorder.ToFlow(clock.GetUtcNow(), null, context.Response.HasStarted, inProgress: true)))
         using (connections.BeginRequest(target.Host, target.Port))

@@ -22,7 +22,7 @@ internal sealed class DecryptedRelay(UpstreamConnector connector, UpstreamCertif
     public static bool IsHttp(string applicationProtocol, ReadOnlySpan<byte> first) => applicationProtocol switch
     {
         "h2" or "http/1.1" or "http/1.0" => true,
-        "" => first.StartsWith("PRI * HTTP/2.0"u8) || LooksLikeRequestLine(first),
+        "" => first.StartsWith(Connect.TunnelSniffer.Http2PrefaceStart) || LooksLikeRequestLine(first),
         _ => false,
     };
 

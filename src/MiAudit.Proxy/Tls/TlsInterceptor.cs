@@ -115,9 +115,7 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
     {
         var ssl = tls.Ssl!;
         var raw = connection.Transport;
-        var features = new TlsConnectionFeatures(ssl);
-        connection.Features.Set<ITlsConnectionFeature>(features);
-        connection.Features.Set<ITlsApplicationProtocolFeature>(features);
+        TlsConnectionFeatures.For(ssl.NegotiatedApplicationProtocol.Protocol, tls.FirstBytes.Span).SetOn(connection.Features);
         connection.Features.Set(tunnel);
         connection.Transport = new StreamDuplexPipe(tls.Decrypted!);
         try

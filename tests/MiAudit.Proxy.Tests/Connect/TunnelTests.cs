@@ -26,6 +26,25 @@ public class TunnelTests(ProxyEnvironment env) : IClassFixture<ProxyEnvironment>
     }
 
     [Fact]
+    public async Task H2c_with_prior_knowledge_inside_a_tunnel_is_served_as_http2_and_recorded()
+    {
+        // curl tunnels through CONNECT and opens with the HTTP/2 preface; the origin speaks only h2c, as a gRPC
+        // server without TLS does. Before, the tunnel was relayed as opaque TCP, with no HTTP record.
+        var (exitCode, stdout, stderr) = await Curl.RunAsync("-sS", "--max-time", "20", "--http2-prior-knowledge", "--proxytunnel",
+            "--proxy", env.Proxy.ProxyUri.ToString(), "-H", "X-Probe: h2c", $"http://{TlsOrigin.HostName}:{env.Origin.H2cPort}/echo/h2c?x=1");
+
+        Assert.True(exitCode == 0, stderr);
+        var echo = System.Text.Json.JsonSerializer.Deserialize<EchoResponse>(stdout, EchoResponse.Json)!;
+        Assert.Equal("HTTP/2", echo.Protocol);
+        Assert.Equal("h2c", echo.Header("x-probe"));
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Path == "/echo/h2c");
+        Assert.Equal(FlowTransport.TunnelHttp, flow.Transport);
+        Assert.Equal("HTTP/2", flow.HttpVersion);
+        Assert.Equal("?x=1", flow.Query);
+        Assert.Contains(flow.RequestHeaders, h => h.Name == "x-probe" && h.Value == "h2c");
+    }
+
+    [Fact]
     public async Task Opaque_bytes_are_relayed_with_half_close_in_both_directions()
     {
         using var server = new TcpTestServer(TcpTestServer.CountUntilEndThenAnswer);
