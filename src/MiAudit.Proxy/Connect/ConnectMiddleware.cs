@@ -131,7 +131,7 @@ internal sealed class ConnectMiddleware(
     private async Task InterceptAsync(ConnectionContext connection, ConnectRequest request, ConnectionDelegate next, DateTimeOffset startedAt)
     {
         (string, int)? origin = CertificatePage.CertificatePage.IsMagicHost(request.Host) ? null : (request.Host, request.Port);
-        var tls = await interceptor.HandshakeAsync(connection, request.Host, origin, HandshakeTimeout, FirstRequestTimeout);
+        var tls = await interceptor.HandshakeAsync(connection, request.Host, origin, HandshakeTimeout, FirstRequestTimeout, options.TunnelSniffTimeout);
         var client = ClientAddressOf(connection.RemoteEndPoint as IPEndPoint);
         if (!tls.Succeeded)
         {

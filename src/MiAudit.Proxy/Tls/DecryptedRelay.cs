@@ -19,12 +19,12 @@ internal sealed class DecryptedRelay(UpstreamConnector connector, UpstreamCertif
     public sealed record Result(CapturedBody ClientToServer, CapturedBody ServerToClient, Exception? Failure);
 
     /// <summary>Whether the decrypted connection is HTTP, which Kestrel serves: by ALPN, else by its first bytes.</summary>
-    public static bool IsHttp(string applicationProtocol, ReadOnlySpan<byte> first) => applicationProtocol switch
-    {
-        "h2" or "http/1.1" or "http/1.0" => true,
-        "" => first.StartsWith(Connect.TunnelSniffer.Http2PrefaceStart) || LooksLikeRequestLine(first),
-        _ => false,
-    };
+    public static bool IsHttp(string applicationProtocol, ReadOnlySpan<byte> first) =>
+        AgreedHttp(applicationProtocol)
+        || (applicationProtocol.Length == 0 && (first.StartsWith(Connect.TunnelSniffer.Http2PrefaceStart) || LooksLikeRequestLine(first)));
+
+    /// <summary>Whether the TLS handshake agreed on HTTP by ALPN.</summary>
+    public static bool AgreedHttp(string applicationProtocol) => applicationProtocol is "h2" or "http/1.1" or "http/1.0";
 
     /// <summary>A method token (upper-case letters, as every registered method is) and a space: HTTP/1.x.</summary>
     private static bool LooksLikeRequestLine(ReadOnlySpan<byte> first)

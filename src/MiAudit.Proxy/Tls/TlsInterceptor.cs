@@ -23,8 +23,10 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
     /// only shows itself afterwards, by an alert instead of a request (<see cref="CertificateRefusal"/>).
     /// </summary>
     /// <param name="origin">The server the tunnel is for, asked which protocol it speaks; null for MiAudit's own page.</param>
+    /// <param name="firstRequestTimeout">How long an HTTP client may stay silent after the handshake (browsers' spare connections do).</param>
+    /// <param name="quietTimeout">How long a client that agreed no HTTP may stay silent before its server is let speak first.</param>
     public async Task<InterceptedTls> HandshakeAsync(ConnectionContext connection, string connectHost, (string Host, int Port)? origin,
-        TimeSpan handshakeTimeout, TimeSpan firstRequestTimeout)
+        TimeSpan handshakeTimeout, TimeSpan firstRequestTimeout, TimeSpan quietTimeout)
     {
         var ssl = new SslStream(new DuplexPipeStream(connection.Transport), leaveInnerStreamOpen: true);
         var state = new HandshakeState(this, connectHost, origin);
@@ -54,10 +56,32 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
             return await FailedAsync(ssl, new AuthenticationException($"malformed TLS from the client ({e.Message})", e));
         }
 
+        var clientTls = new ClientTls(
+            state.ServerName,
+            ssl.NegotiatedApplicationProtocol.ToString(),
+            ssl.SslProtocol.ToString());
         try
         {
-            deadline.CancelAfter(firstRequestTimeout);
-            read = await ssl.ReadAsync(first, deadline.Token);
+            if (DecryptedRelay.AgreedHttp(clientTls.ApplicationProtocol))
+            {
+                deadline.CancelAfter(firstRequestTimeout);
+                read = await ssl.ReadAsync(first, deadline.Token);
+            }
+            else
+            {
+                // No HTTP was agreed: if the client stays silent, its protocol may be one whose server speaks first
+                // (IMAP, SMTP, FTP over TLS), and waiting for a request would hang it. The relay to the origin then
+                // takes over the pending read (not cancelled: a cancelled SslStream read can lose bytes).
+                var firstRead = ssl.ReadAsync(first, CancellationToken.None).AsTask();
+                try
+                {
+                    read = await firstRead.WaitAsync(quietTimeout);
+                }
+                catch (TimeoutException)
+                {
+                    return new InterceptedTls(ssl, new PendingReadStream(firstRead, first, ssl), clientTls, null, RefusalAlert: null);
+                }
+            }
         }
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
@@ -74,10 +98,6 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
             return await FailedAsync(ssl, new EndOfStreamException("the client closed the connection without sending a request"));
         }
 
-        var clientTls = new ClientTls(
-            state.ServerName,
-            ssl.NegotiatedApplicationProtocol.ToString(),
-            ssl.SslProtocol.ToString());
         return new InterceptedTls(ssl, new PrefixedStream(first.AsMemory(0, read), ssl), clientTls, null, RefusalAlert: null)
         {
             FirstBytes = first.AsMemory(0, read),

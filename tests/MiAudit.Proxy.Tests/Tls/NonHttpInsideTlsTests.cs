@@ -50,14 +50,54 @@ public class NonHttpInsideTlsTests(ProxyEnvironment env) : IClassFixture<ProxyEn
         Assert.Equal(alpn ?? "", server.NegotiatedProtocols.Single()); // the server was offered what the client offered
     }
 
-    /// <summary>A TLS server that answers each connection's bytes with "ACK:" and those bytes, then closes.</summary>
+    [Fact]
+    public async Task A_server_that_speaks_first_inside_intercepted_tls_is_heard_and_recorded()
+    {
+        // IMAP over TLS: no ALPN, the server greets first, the client waits for the greeting. Before, MiAudit waited
+        // up to 130 s for a request that never came, and the client hung.
+        using var certificate = env.OriginCertificates.CreateServerCertificate("imap.origin.test");
+        await using var server = await EchoServer.StartAsync(certificate, null, async tls =>
+        {
+            await tls.WriteAsync("* OK IMAP4rev1 ready\r\n"u8.ToArray());
+            var buffer = new byte[256];
+            var read = await tls.ReadAsync(buffer);
+            await tls.WriteAsync((byte[])[.. "a1 OK "u8, .. buffer.AsSpan(0, read)]);
+        });
+
+        using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
+        Assert.StartsWith("HTTP/1.1 200", await connection.ConnectAsync($"imap.origin.test:{server.Port}"));
+        await using var tls = new SslStream(connection.Stream, leaveInnerStreamOpen: true, InProcessProxy.TrustsOnly(env.Proxy.Authority.Certificate));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "imap.origin.test" });
+        using var hang = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // a hang bound, well under the old 130 s
+        var greeting = new byte[22];
+        await tls.ReadExactlyAsync(greeting, hang.Token);
+        Assert.Equal("* OK IMAP4rev1 ready\r\n", Encoding.ASCII.GetString(greeting));
+
+        var command = "a1 LOGIN imei-356938035643809\r\n"u8.ToArray();
+        await tls.WriteAsync(command, hang.Token);
+        var reply = new byte[command.Length + 6];
+        await tls.ReadExactlyAsync(reply, hang.Token);
+        await tls.ShutdownAsync();
+
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Transport == FlowTransport.DecryptedOpaque && f.Port == server.Port);
+        Assert.Equal(command, flow.RequestBody.Bytes.ToArray());
+        Assert.Equal([.. greeting, .. reply], flow.ResponseBody.Bytes.ToArray());
+        Assert.Equal("imap.origin.test", flow.ClientTls!.ServerName);
+    }
+
+    /// <summary>
+    /// A TLS server that answers each connection's bytes with "ACK:" and those bytes (or holds the conversation it is
+    /// given), then closes.
+    /// </summary>
     private sealed class EchoServer : IAsyncDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         private readonly Task _accepting;
+        private readonly Func<SslStream, Task>? _conversation;
 
-        private EchoServer(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string? alpn)
+        private EchoServer(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string? alpn, Func<SslStream, Task>? conversation)
         {
+            _conversation = conversation;
             _listener.Start();
             _accepting = AcceptAsync(certificate, alpn);
         }
@@ -67,8 +107,9 @@ public class NonHttpInsideTlsTests(ProxyEnvironment env) : IClassFixture<ProxyEn
         /// <summary>The protocol each connection agreed on, probes included.</summary>
         public List<string> NegotiatedProtocols { get; } = [];
 
-        public static Task<EchoServer> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string? alpn) =>
-            Task.FromResult(new EchoServer(certificate, alpn));
+        public static Task<EchoServer> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string? alpn,
+            Func<SslStream, Task>? conversation = null) =>
+            Task.FromResult(new EchoServer(certificate, alpn, conversation));
 
         private async Task AcceptAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, string? alpn)
         {
@@ -101,6 +142,17 @@ public class NonHttpInsideTlsTests(ProxyEnvironment env) : IClassFixture<ProxyEn
                         ApplicationProtocols = alpn is null ? null : [new SslApplicationProtocol(alpn)],
                     });
                     var buffer = new byte[4096];
+                    if (_conversation is not null)
+                    {
+                        await _conversation(tls);
+                        await tls.ShutdownAsync();
+                        while (await tls.ReadAsync(buffer) > 0)
+                        {
+                        }
+
+                        return;
+                    }
+
                     var read = await tls.ReadAsync(buffer);
                     if (read == 0)
                     {
