@@ -35,6 +35,12 @@ public sealed class PassthroughLearningTests(CliEnvironment env) : IClassFixture
             "--cacert", Path.Combine(proxy.CertsDirectory, "miaudit-ca.pem"), env.Https(TlsOrigin.HostName, "/echo/other-client"));
         Assert.Equal("200", other.StdOut);
 
+        // Another TLS client on the same phone (curl offering only http/1.1 has another JA4, as a browser beside a
+        // pinning SDK does) is still intercepted too.
+        var otherApp = await Curl.RunAsync("-s", "-o", "/dev/null", "-w", "%{http_code}", "--http1.1", "-x", $"http://{proxy.EndPoint}",
+            "--cacert", Path.Combine(proxy.CertsDirectory, "miaudit-ca.pem"), env.Https(TlsOrigin.HostName, "/echo/other-app"));
+        Assert.Equal("200", otherApp.StdOut);
+
         Assert.Equal(0, await proxy.Process.StopAsync());
         Assert.True(proxy.Process.Output.Contains("not decrypted: learned: 127.0.0.1 refused"), proxy.Process.Output);
 
@@ -45,6 +51,10 @@ public sealed class PassthroughLearningTests(CliEnvironment env) : IClassFixture
             Assert.Equal(3L, Scalar(db, "SELECT COUNT(*) FROM flows WHERE error_kind = 'client-tls-handshake' AND client_address = '127.0.0.1'"));
             Assert.Equal(1L, Scalar(db, "SELECT COUNT(*) FROM flows WHERE transport = 'PassthroughTls' AND error_kind = 'not-decrypted' AND client_address = '127.0.0.1' AND request_body_size > 0"));
             Assert.Equal(1L, Scalar(db, "SELECT COUNT(*) FROM flows WHERE transport = 'InterceptedTls' AND client_address = '127.0.0.2' AND path = '/echo/other-client'"));
+            Assert.Equal(1L, Scalar(db, "SELECT COUNT(*) FROM flows WHERE transport = 'InterceptedTls' AND client_address = '127.0.0.1' AND path = '/echo/other-app'"));
+            // The pass-through row names what the hello asked for and which client sent it: the refusing curl.
+            Assert.Equal(1L, Scalar(db, $"SELECT COUNT(*) FROM flows WHERE transport = 'PassthroughTls' AND tls_server_name = '{TlsOrigin.HostName}' AND tls_fingerprint IN (SELECT tls_fingerprint FROM flows WHERE error_kind = 'client-tls-handshake')"));
+            Assert.Equal(0L, Scalar(db, "SELECT COUNT(*) FROM flows WHERE path = '/echo/other-app' AND tls_fingerprint IN (SELECT tls_fingerprint FROM flows WHERE error_kind = 'client-tls-handshake')"));
         }
 
         var report = Path.Combine(dir, "report.md");

@@ -102,16 +102,31 @@ internal sealed class ConnectMiddleware(
         }
 
         var client = ClientAddressOf(connection.RemoteEndPoint as IPEndPoint);
+        ClientHello? hello = null;
+        if (content.Value == TunnelContent.Tls)
+        {
+            using var helloDeadline = new CancellationTokenSource(HandshakeTimeout);
+            try
+            {
+                hello = await ClientHello.PeekAsync(connection.Transport.Input, helloDeadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogDebug("No whole ClientHello for {Host}:{Port} within {Seconds} s", request.Host, request.Port, HandshakeTimeout.TotalSeconds);
+                return;
+            }
+        }
+
         var passThrough = content.Value == TunnelContent.Tls && !CertificatePage.CertificatePage.IsMagicHost(request.Host)
-            ? passthrough.PassThroughReason(request.Host, client)
+            ? passthrough.PassThroughReason(request.Host, client, hello?.Fingerprint ?? "")
             : null;
         switch (content.Value)
         {
             case TunnelContent.Tls when passThrough is not null:
-                await RelayAsync(connection, request, FlowTransport.PassthroughTls, startedAt, passThrough);
+                await RelayAsync(connection, request, FlowTransport.PassthroughTls, startedAt, passThrough, HelloTls(hello));
                 break;
             case TunnelContent.Tls:
-                await InterceptAsync(connection, request, next, startedAt);
+                await InterceptAsync(connection, request, hello, next, startedAt);
                 break;
             case TunnelContent.Http:
                 connection.Features.Set(new ProxyTunnelFeature { Host = request.Host, Port = request.Port, Transport = FlowTransport.TunnelHttp });
@@ -123,15 +138,16 @@ internal sealed class ConnectMiddleware(
                 await next(connection);
                 break;
             default:
-                await RelayAsync(connection, request, FlowTransport.OpaqueTcp, startedAt, "neither TLS nor HTTP: relayed as TCP bytes");
+                await RelayAsync(connection, request, FlowTransport.OpaqueTcp, startedAt, "neither TLS nor HTTP: relayed as TCP bytes", clientTls: null);
                 break;
         }
     }
 
-    private async Task InterceptAsync(ConnectionContext connection, ConnectRequest request, ConnectionDelegate next, DateTimeOffset startedAt)
+    private async Task InterceptAsync(ConnectionContext connection, ConnectRequest request, ClientHello? hello, ConnectionDelegate next, DateTimeOffset startedAt)
     {
         (string, int)? origin = CertificatePage.CertificatePage.IsMagicHost(request.Host) ? null : (request.Host, request.Port);
-        var tls = await interceptor.HandshakeAsync(connection, request.Host, origin, HandshakeTimeout, FirstRequestTimeout, options.TunnelSniffTimeout);
+        var fingerprint = hello?.Fingerprint ?? "";
+        var tls = await interceptor.HandshakeAsync(connection, hello, request.Host, origin, HandshakeTimeout, FirstRequestTimeout, options.TunnelSniffTimeout);
         var client = ClientAddressOf(connection.RemoteEndPoint as IPEndPoint);
         if (!tls.Succeeded)
         {
@@ -144,7 +160,7 @@ internal sealed class ConnectMiddleware(
                 return;
             }
 
-            if (passthrough.RecordRefusal(request.Host, client, alert))
+            if (passthrough.RecordRefusal(request.Host, client, fingerprint, alert))
             {
                 logger.LogWarning(
                     "{Client} keeps refusing MiAudit's certificate for {Host} ({Alert}: pinning, or the CA is not trusted there); passing its TLS through untouched for {Minutes} minutes",
@@ -156,11 +172,11 @@ internal sealed class ConnectMiddleware(
             }
 
             await flows.PublishAsync(TunnelFlow(connection, request, FlowTransport.InterceptedTls, startedAt, 0, 0,
-                new FlowError(FlowError.ClientTlsHandshake, reason)));
+                new FlowError(FlowError.ClientTlsHandshake, reason)) with { ClientTls = HelloTls(hello) });
             return;
         }
 
-        passthrough.RecordHandshakeSuccess(request.Host, client);
+        passthrough.RecordHandshakeSuccess(request.Host, client, fingerprint);
         if (origin is not null && !DecryptedRelay.IsHttp(tls.ClientTls!.ApplicationProtocol, tls.FirstBytes.Span))
         {
             await RelayDecryptedAsync(connection, request, tls, startedAt);
@@ -203,7 +219,9 @@ internal sealed class ConnectMiddleware(
     }
 
     /// <param name="notDecrypted">Why the bytes are relayed without being read: stored with the flow, as evidence of what was not audited.</param>
-    private async Task RelayAsync(ConnectionContext connection, ConnectRequest request, FlowTransport transport, DateTimeOffset startedAt, string notDecrypted)
+    /// <param name="clientTls">What the client's hello said (server name, fingerprint), for TLS relayed untouched.</param>
+    private async Task RelayAsync(ConnectionContext connection, ConnectRequest request, FlowTransport transport, DateTimeOffset startedAt, string notDecrypted,
+        ClientTls? clientTls)
     {
         var result = await relay.RelayAsync(connection, request.Host, request.Port);
         var error = new FlowError(FlowError.NotDecrypted, notDecrypted);
@@ -214,8 +232,12 @@ internal sealed class ConnectMiddleware(
             logger.LogWarning("Relay to {Host}:{Port} ended: {Reason}", request.Host, request.Port, reason.Error.Message);
         }
 
-        await flows.PublishAsync(TunnelFlow(connection, request, transport, startedAt, result.ClientToServer, result.ServerToClient, error));
+        await flows.PublishAsync(TunnelFlow(connection, request, transport, startedAt, result.ClientToServer, result.ServerToClient, error) with { ClientTls = clientTls });
     }
+
+    /// <summary>A hello's facts for a flow whose TLS MiAudit did not complete: no protocol or version was agreed with it.</summary>
+    private static ClientTls? HelloTls(ClientHello? hello) =>
+        hello is null ? null : new ClientTls(hello.ServerName, "", "") { Fingerprint = hello.Fingerprint };
 
     private Flow TunnelFlow(ConnectionContext connection, ConnectRequest request, FlowTransport transport, DateTimeOffset startedAt,
         long clientBytes, long serverBytes, FlowError? error)

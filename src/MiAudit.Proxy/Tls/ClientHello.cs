@@ -10,7 +10,8 @@ namespace MiAudit.Proxy.Tls;
 /// offer (it must first ask the origin), so the hello is read here from the unconsumed bytes, without consuming them.
 /// </summary>
 /// <param name="ApplicationProtocols">The ALPN names in the client's order; empty when it sent no ALPN extension.</param>
-public sealed record ClientHello(string? ServerName, IReadOnlyList<string> ApplicationProtocols)
+/// <param name="Fingerprint">The hello's JA4 fingerprint (<see cref="Ja4"/>): tells a pinning SDK from the browser on one phone.</param>
+public sealed record ClientHello(string? ServerName, IReadOnlyList<string> ApplicationProtocols, string Fingerprint = "")
 {
     /// <summary>Bigger than any real hello (post-quantum key shares make Chromium's about 1.8 KiB).</summary>
     public const int MaxBytes = 64 * 1024;
@@ -25,6 +26,25 @@ public sealed record ClientHello(string? ServerName, IReadOnlyList<string> Appli
         Complete,
         NeedMore,
         Invalid,
+    }
+
+    /// <summary>The client's ClientHello, read without consuming it (SslStream reads it again); null when it is not one.</summary>
+    /// <exception cref="OperationCanceledException">The client did not send a whole hello in time.</exception>
+    public static async Task<ClientHello?> PeekAsync(System.IO.Pipelines.PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken);
+            var status = TryRead(result.Buffer, out var hello);
+            if (status == Status.NeedMore && !result.IsCompleted)
+            {
+                input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                continue;
+            }
+
+            input.AdvanceTo(result.Buffer.Start);
+            return hello;
+        }
     }
 
     /// <summary>Reads a ClientHello from the start of a tunnel; the handshake message may span several records.</summary>
@@ -85,14 +105,16 @@ public sealed record ClientHello(string? ServerName, IReadOnlyList<string> Appli
     {
         // version (2), random (32), session id, cipher suites, compression methods, then the extensions.
         var rest = body;
-        if (!Skip(ref rest, 34) || !SkipVector(ref rest, 1) || !SkipVector(ref rest, 2) || !SkipVector(ref rest, 1))
+        var legacyVersion = body.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(body) : (ushort)0;
+        if (!Skip(ref rest, 34) || !SkipVector(ref rest, 1) || !TakeVector(ref rest, 2, out var cipherSuites) || !SkipVector(ref rest, 1))
         {
             return null;
         }
 
+        var hello = new Ja4.Parts(legacyVersion, Ja4.Values(cipherSuites));
         if (rest.IsEmpty)
         {
-            return new ClientHello(null, []); // no extensions at all: an old client
+            return new ClientHello(null, [], hello.Fingerprint(null, [])); // no extensions at all: an old client
         }
 
         if (!TakeVector(ref rest, 2, out var extensions))
@@ -116,6 +138,7 @@ public sealed record ClientHello(string? ServerName, IReadOnlyList<string> Appli
                 return null;
             }
 
+            hello.Extensions.Add(type);
             switch (type)
             {
                 case ServerNameExtension:
@@ -123,10 +146,16 @@ public sealed record ClientHello(string? ServerName, IReadOnlyList<string> Appli
                     break;
                 case AlpnExtension when !ReadAlpn(data, protocols):
                     return null;
+                case Ja4.SupportedVersionsExtension when TakeVector(ref data, 1, out var versions):
+                    hello.SupportedVersions.AddRange(Ja4.Values(versions));
+                    break;
+                case Ja4.SignatureAlgorithmsExtension when TakeVector(ref data, 2, out var algorithms):
+                    hello.SignatureAlgorithms.AddRange(Ja4.Values(algorithms));
+                    break;
             }
         }
 
-        return new ClientHello(serverName, protocols);
+        return new ClientHello(serverName, protocols, hello.Fingerprint(serverName, protocols));
     }
 
     private static string? HostName(ReadOnlySpan<byte> data)

@@ -22,14 +22,15 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
     /// completes before the client has judged our certificate, so a client that refuses it (pinning, untrusted CA)
     /// only shows itself afterwards, by an alert instead of a request (<see cref="CertificateRefusal"/>).
     /// </summary>
+    /// <param name="hello">The client's ClientHello, read beforehand (<see cref="ClientHello.PeekAsync"/>); null when it could not be.</param>
     /// <param name="origin">The server the tunnel is for, asked which protocol it speaks; null for MiAudit's own page.</param>
     /// <param name="firstRequestTimeout">How long an HTTP client may stay silent after the handshake (browsers' spare connections do).</param>
     /// <param name="quietTimeout">How long a client that agreed no HTTP may stay silent before its server is let speak first.</param>
-    public async Task<InterceptedTls> HandshakeAsync(ConnectionContext connection, string connectHost, (string Host, int Port)? origin,
+    public async Task<InterceptedTls> HandshakeAsync(ConnectionContext connection, ClientHello? hello, string connectHost, (string Host, int Port)? origin,
         TimeSpan handshakeTimeout, TimeSpan firstRequestTimeout, TimeSpan quietTimeout)
     {
         var ssl = new SslStream(new DuplexPipeStream(connection.Transport), leaveInnerStreamOpen: true);
-        var state = new HandshakeState(this, connectHost, origin);
+        var state = new HandshakeState(this, connectHost, origin) { Hello = hello };
         var first = new byte[16 * 1024];
         int read;
         // Only the clock cancels: Kestrel's ConnectionClosed also fires on a reset, and cancelling then would lose the
@@ -39,7 +40,6 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         try
         {
             deadline.CancelAfter(handshakeTimeout);
-            state.Hello = await PeekHelloAsync(connection.Transport.Input, deadline.Token);
             await ssl.AuthenticateAsServerAsync(SelectOptionsAsync, state, deadline.Token);
         }
         catch (Exception e) when (e is AuthenticationException or IOException)
@@ -59,7 +59,7 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         var clientTls = new ClientTls(
             state.ServerName,
             ssl.NegotiatedApplicationProtocol.ToString(),
-            ssl.SslProtocol.ToString());
+            ssl.SslProtocol.ToString()) { Fingerprint = hello?.Fingerprint };
         try
         {
             if (DecryptedRelay.AgreedHttp(clientTls.ApplicationProtocol))
@@ -146,24 +146,6 @@ public sealed class TlsInterceptor(LeafCertificateCache certificates, bool offer
         {
             connection.Transport = raw;
             await ssl.DisposeAsync();
-        }
-    }
-
-    /// <summary>The client's ClientHello, read without consuming it (SslStream reads it again); null when it is not one.</summary>
-    private static async Task<ClientHello?> PeekHelloAsync(PipeReader input, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var result = await input.ReadAsync(cancellationToken);
-            var status = ClientHello.TryRead(result.Buffer, out var hello);
-            if (status == ClientHello.Status.NeedMore && !result.IsCompleted)
-            {
-                input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-                continue;
-            }
-
-            input.AdvanceTo(result.Buffer.Start);
-            return hello;
         }
     }
 

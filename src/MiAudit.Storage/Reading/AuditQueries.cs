@@ -118,7 +118,7 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
                    f.request_body, f.request_body_size, f.response_headers, f.response_body, f.response_body_size,
                    f.tls_server_name, f.tls_alpn, f.tls_version, f.error_kind, f.error_message, f.session_id,
                    f.request_body_truncated, f.response_body_truncated, f.request_trailers, f.response_trailers, f.in_progress,
-                   f.ws_client_messages, f.ws_client_bytes, f.ws_server_messages, f.ws_server_bytes
+                   f.ws_client_messages, f.ws_client_bytes, f.ws_server_messages, f.ws_server_bytes, f.tls_fingerprint
             FROM flows f JOIN sessions s ON s.id = f.session_id
             WHERE {where}
             ORDER BY f.started_at, f.id;
@@ -148,7 +148,10 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
                 RequestBody = Body(reader, 18, 19, 29),
                 ResponseHeaders = Writing.HeaderJson.Deserialize(reader.GetString(20)),
                 ResponseBody = Body(reader, 21, 22, 30),
-                ClientTls = reader.IsDBNull(24) ? null : new ClientTls(reader.IsDBNull(23) ? null : reader.GetString(23), reader.GetString(24), reader.IsDBNull(25) ? "" : reader.GetString(25)),
+                ClientTls = reader.IsDBNull(24) ? null : new ClientTls(reader.IsDBNull(23) ? null : reader.GetString(23), reader.GetString(24), reader.IsDBNull(25) ? "" : reader.GetString(25))
+                {
+                    Fingerprint = reader.IsDBNull(38) ? null : reader.GetString(38),
+                },
                 Error = reader.IsDBNull(26) ? null : new FlowError(reader.GetString(26), reader.IsDBNull(27) ? "" : reader.GetString(27)),
                 RequestTrailers = reader.IsDBNull(31) ? [] : Writing.HeaderJson.Deserialize(reader.GetString(31)),
                 ResponseTrailers = reader.IsDBNull(32) ? [] : Writing.HeaderJson.Deserialize(reader.GetString(32)),

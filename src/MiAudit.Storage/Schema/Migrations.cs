@@ -109,5 +109,10 @@ internal static class Migrations
         );
         CREATE INDEX websocket_messages_flow ON websocket_messages(flow_id, idx);
         """,
+
+        // 4: the JA4 fingerprint of the client's TLS hello, which tells the apps and browsers of one phone apart.
+        """
+        ALTER TABLE flows ADD COLUMN tls_fingerprint TEXT;
+        """,
     ];
 }

@@ -32,9 +32,9 @@ internal sealed class FlowInserter : IDisposable
                 request_body_size, request_body_truncated, response_headers, response_body, response_body_size,
                 response_body_truncated, tls_server_name, tls_alpn, tls_version, error_kind, error_message, decode_limits, max_severity,
                 analysis_pending, request_trailers, response_trailers, in_progress, ws_client_messages, ws_client_bytes,
-                ws_server_messages, ws_server_bytes)
+                ws_server_messages, ws_server_bytes, tls_fingerprint)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
-                ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)
+                ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)
             ON CONFLICT(uid) DO NOTHING
             RETURNING id;
             """);
@@ -107,6 +107,7 @@ internal sealed class FlowInserter : IDisposable
         Long(s, 37, flow.WebSocketTotals?.ClientBytes);
         Long(s, 38, flow.WebSocketTotals?.ServerMessages);
         Long(s, 39, flow.WebSocketTotals?.ServerBytes);
+        Text(s, 40, flow.ClientTls?.Fingerprint);
 
         var step = raw.sqlite3_step(s);
         if (step == raw.SQLITE_DONE)

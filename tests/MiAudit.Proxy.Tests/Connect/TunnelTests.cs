@@ -94,7 +94,6 @@ public class TunnelTests(ProxyEnvironment env) : IClassFixture<ProxyEnvironment>
             Assert.Null(await HandshakeThroughProxyAsync("silent.origin.test", refuseMiAudit));
         }
 
-        Assert.Null(env.Proxy.Server.Passthrough.PassThroughReason("silent.origin.test", "127.0.0.1"));
         var seen = await HandshakeThroughProxyAsync("silent.origin.test", (_, _, _, _) => true);
         Assert.NotEqual(env.OriginCertificates.Authority.Subject, seen!.Issuer); // still MiAudit's certificate: intercepted
     }
@@ -123,21 +122,43 @@ public class TunnelTests(ProxyEnvironment env) : IClassFixture<ProxyEnvironment>
         }
 
         // The proxy notices the third refusal just after the client gives up, learns the host, then logs it.
+        var refused = await env.Proxy.Flows.WaitForAsync(f => f.Host == host && f.Error?.Kind == "client-tls-handshake");
+        Assert.Equal(FlowTransport.InterceptedTls, refused.Transport);
+        Assert.Equal(host, refused.ClientTls!.ServerName);
+        var curlFingerprint = refused.ClientTls.Fingerprint!;
+        Assert.Matches("^t1[23]d", curlFingerprint);
         bool Logged() => env.Proxy.Logs.Entries.Any(e => e.Message.Contains(host) && e.Message.Contains("passing its TLS through"));
-        bool Learned() => env.Proxy.Server.Passthrough.PassThroughReason(host, "127.0.0.1") is not null;
+        bool Learned() => env.Proxy.Server.Passthrough.PassThroughReason(host, "127.0.0.1", curlFingerprint) is not null;
         for (var wait = 0; wait < 200 && !(Learned() && Logged()); wait++)
         {
             await Task.Delay(50);
         }
 
         Assert.True(Learned(), "the host was not learned for this client");
-        Assert.Null(env.Proxy.Server.Passthrough.PassThroughReason(host, "127.0.0.2")); // nor for any other
+        Assert.Null(env.Proxy.Server.Passthrough.PassThroughReason(host, "127.0.0.2", curlFingerprint)); // nor for another address
         Assert.True(Logged(), "learning the host was not logged");
-        var refused = await env.Proxy.Flows.WaitForAsync(f => f.Host == host && f.Error?.Kind == "client-tls-handshake");
-        Assert.Equal(FlowTransport.InterceptedTls, refused.Transport);
 
-        var seen = await HandshakeThroughProxyAsync(host, InProcessProxy.TrustsOnly(env.OriginCertificates.Authority));
-        Assert.Equal(env.OriginCertificates.Authority.Subject, seen!.Issuer);
+        // The same curl now reaches the origin itself (it trusts the origin's CA); the pass-through flow names the hello.
+        var originCa = Path.Combine(Path.GetTempPath(), $"miaudit-origin-ca-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(originCa, env.OriginCertificates.PublicAuthority.ExportCertificatePem());
+        try
+        {
+            var through = await Curl.RunAsync("-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", originCa, "--proxy", env.Proxy.ProxyUri.ToString(),
+                $"https://{host}:{env.Origin.HttpsPort}/echo");
+            Assert.Equal("200", through.StdOut);
+        }
+        finally
+        {
+            File.Delete(originCa);
+        }
+
+        var relayed = await env.Proxy.Flows.WaitForAsync(f => f.Host == host && f.Transport == FlowTransport.PassthroughTls);
+        Assert.Equal(host, relayed.ClientTls!.ServerName);
+        Assert.Equal(curlFingerprint, relayed.ClientTls.Fingerprint);
+
+        // Another TLS client at the same address (another app on the phone) is still intercepted.
+        var seen = await HandshakeThroughProxyAsync(host, InProcessProxy.TrustsOnly(env.Proxy.Authority.Certificate));
+        Assert.Equal(env.Proxy.Authority.Certificate.Subject, seen!.Issuer);
     }
 
     /// <summary>CONNECT + TLS handshake; the certificate the client saw, or null when the client rejected it.</summary>

@@ -46,6 +46,58 @@ public class ClientHelloTests
     }
 
     [Fact]
+    public void The_fingerprint_is_ja4_ignoring_grease_and_extension_order()
+    {
+        // FoxIO's published example (Chrome): ciphers, extensions and signature algorithms, with GREASE values added
+        // and the extensions in two different orders, as Chrome shuffles them.
+        ushort[] ciphers = [0x2a2a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035];
+        ushort[] others = [0x0005, 0x000a, 0x000b, 0x0012, 0x0015, 0x0017, 0x001b, 0x0023, 0x002d, 0x0033, 0x4469, 0xff01, 0x3a3a];
+        var sni = Extension(0x0000, [0, 14, 0, 0, 11, .. "example.com"u8]);
+        var alpn = Extension(0x0010, [0, 12, 2, .. "h2"u8, 8, .. "http/1.1"u8]);
+        var versions = Extension(0x002b, [6, 0x7a, 0x7a, 3, 4, 3, 3]);
+        var signatures = Extension(0x000d, [0, 16, 4, 3, 8, 4, 4, 1, 5, 3, 8, 5, 5, 1, 8, 6, 6, 1]);
+        var rest = others.Select(type => Extension(type, [])).ToArray();
+
+        var forward = Hello(ciphers, [sni, alpn, versions, signatures, .. rest]);
+        var shuffled = Hello(ciphers, [.. rest.Reverse(), signatures, alpn, versions, sni]);
+
+        foreach (var bytes in new[] { forward, shuffled })
+        {
+            Assert.Equal(ClientHello.Status.Complete, ClientHello.TryRead(new ReadOnlySequence<byte>(bytes), out var hello));
+            Assert.Equal("t13d1516h2_8daaf6152771_e5627efa2ab1", hello!.Fingerprint);
+        }
+    }
+
+    [Fact]
+    public async Task Real_hellos_of_one_client_share_a_fingerprint_and_another_offer_changes_it()
+    {
+        ClientHello.TryRead(new ReadOnlySequence<byte>(await CaptureHelloAsync("a.origin.test", ["h2", "http/1.1"])), out var first);
+        ClientHello.TryRead(new ReadOnlySequence<byte>(await CaptureHelloAsync("b.origin.test", ["h2", "http/1.1"])), out var second);
+        ClientHello.TryRead(new ReadOnlySequence<byte>(await CaptureHelloAsync("a.origin.test", ["mqtt"])), out var other);
+
+        Assert.Matches("^t1[23]d[0-9]{4}h2_[0-9a-f]{12}_[0-9a-f]{12}$", first!.Fingerprint);
+        Assert.Equal(first.Fingerprint, second!.Fingerprint);
+        Assert.NotEqual(first.Fingerprint, other!.Fingerprint);
+    }
+
+    private static byte[] Extension(ushort type, byte[] data) => [(byte)(type >> 8), (byte)type, (byte)(data.Length >> 8), (byte)data.Length, .. data];
+
+    /// <summary>A ClientHello record: legacy version 1.2, zero random, no session id, the ciphers, null compression.</summary>
+    private static byte[] Hello(ushort[] ciphers, byte[][] extensions)
+    {
+        byte[] extensionBytes = [.. extensions.SelectMany(e => e)];
+        byte[] body =
+        [
+            3, 3, .. new byte[32], 0,
+            (byte)(ciphers.Length * 2 >> 8), (byte)(ciphers.Length * 2), .. ciphers.SelectMany(c => new[] { (byte)(c >> 8), (byte)c }),
+            1, 0,
+            (byte)(extensionBytes.Length >> 8), (byte)extensionBytes.Length, .. extensionBytes,
+        ];
+        byte[] handshake = [1, (byte)(body.Length >> 16), (byte)(body.Length >> 8), (byte)body.Length, .. body];
+        return [0x16, 3, 1, (byte)(handshake.Length >> 8), (byte)handshake.Length, .. handshake];
+    }
+
+    [Fact]
     public void What_is_not_a_hello_is_invalid_and_never_throws()
     {
         Assert.Equal(ClientHello.Status.Invalid, ClientHello.TryRead(new ReadOnlySequence<byte>("GET / HTTP/1.1\r\n\r\n"u8.ToArray()), out _));
