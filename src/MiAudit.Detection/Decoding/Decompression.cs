@@ -90,6 +90,7 @@ internal static class Decompression
         "zlib" => new ZLibStream(input, CompressionMode.Decompress),
         // HTTP "deflate" is zlib-wrapped by the RFC, raw deflate in practice; try the RFC form first.
         "deflate" => SniffFormat(PeekTwo(input)) == "zlib" ? new ZLibStream(input, CompressionMode.Decompress) : new DeflateStream(input, CompressionMode.Decompress),
+        "raw-deflate" => new DeflateStream(input, CompressionMode.Decompress),
         "br" => new BrotliStream(input, CompressionMode.Decompress),
         "zstd" => new ZstdSharp.DecompressionStream(input),
         _ => throw new ArgumentException($"unknown format {format}"),

@@ -1,12 +1,12 @@
-using System.Net;
 using System.Text.Json;
+using MiAudit.Detection.Decoding.Decoders;
 
 namespace MiAudit.Detection.Decoding;
 
 /// <summary>
-/// Turns strings and bytes into leaves, recursively: each decoding that yields something readable (percent-encoding,
-/// base64, hex, compression, JSON, forms, markup, HTML entities) adds a step to the path and is expanded in turn.
-/// Every step spends from the request's <see cref="DecodeLimits"/>.
+/// Turns strings and bytes into leaves, recursively: each decoding of <see cref="DecoderRegistry"/> that yields
+/// something readable adds a step to the path, and what it yields is expanded in turn. Every step spends from the
+/// request's <see cref="DecodeLimits"/>.
 /// </summary>
 internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
 {
@@ -17,7 +17,7 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
     public void Text(string text, LeafPath path) => Text(text, path, default);
 
     /// <param name="utf8">The bytes the text was read from, when it was: JSON is parsed from them without transcoding.</param>
-    private void Text(string text, LeafPath path, ReadOnlyMemory<byte> utf8)
+    public void Text(string text, LeafPath path, ReadOnlyMemory<byte> utf8)
     {
         var index = output.Leaves.Count;
         if (!AddLeaf(text, path) || text.Length < 4)
@@ -34,7 +34,7 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
         bool expanded;
         try
         {
-            expanded = Expand(text, path, utf8);
+            expanded = Expand(text, utf8, path);
         }
         catch (Exception e) when (IsDecodingFault(e))
         {
@@ -54,84 +54,33 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
 
     private void Failed(LeafPath path, Exception e) => Note($"could not decode {path}: {e.GetType().Name}: {e.Message}");
 
-    /// <summary>Tries the decodings that apply; true when one of them produced children that carry the whole value.</summary>
-    private bool Expand(string text, LeafPath path, ReadOnlyMemory<byte> utf8)
+    /// <summary>Walks the registry; true when a decoding produced children that carry the whole value.</summary>
+    private bool Expand(string text, ReadOnlyMemory<byte> utf8, LeafPath path)
     {
         var span = text.AsSpan();
-        var before = output.Leaves.Count;
-        if (TextSniffing.LooksLikeJson(span) && TryJson(text, utf8, path))
+        foreach (var decoder in DecoderRegistry.Text)
         {
-            return true;
-        }
-
-        if (MarkupText.LooksLikeMarkup(span))
-        {
-            var markupPath = path.Transform("xml");
-            var i = 0;
-            foreach (var value in MarkupText.Values(text))
+            if (decoder.Recognises(span))
             {
-                Text(value, markupPath.Index(i++));
-            }
-
-            return output.Leaves.Count > before;
-        }
-
-        if (FormEncoding.LooksLikeForm(span))
-        {
-            var formPath = path.Transform("form");
-            foreach (var (name, value) in FormEncoding.Parse(span))
-            {
-                Text(value, formPath.Bracket(name));
-            }
-
-            return true;
-        }
-
-        if (IsUrlWithQuery(span, out var queryStart))
-        {
-            // The URL stays a value of its own (it may be a visited page); its parameters are read as well.
-            var urlPath = path.Transform("url");
-            foreach (var (name, value) in FormEncoding.Parse(span[(queryStart + 1)..]))
-            {
-                Text(value, urlPath.Entry("query", name));
+                // Partly (a URL's parameters) leaves the value a leaf of its own and lets the next decoders try.
+                switch (decoder.Decode(text, utf8, path, this))
+                {
+                    case Decoded.Whole:
+                        return true;
+                    case Decoded.Claimed:
+                        return false;
+                }
             }
         }
 
-        if (TextSniffing.HasPercentEscape(span) && Spend(text.Length))
-        {
-            var decoded = FormEncoding.DecodePercent(text);
-            if (decoded != text)
-            {
-                Text(decoded, path.Transform("urldecode"));
-                return true;
-            }
-        }
-
-        if (TextSniffing.HasHtmlEntity(span))
-        {
-            var decoded = WebUtility.HtmlDecode(text);
-            if (decoded != text)
-            {
-                Text(decoded, path.Transform("html-entities"));
-                return true;
-            }
-        }
-
-        var beforeBytes = output.Leaves.Count;
-        if (TextSniffing.LooksLikeHex(span))
-        {
-            if (TextSniffing.TryDecodeHex(text) is { } hex)
-            {
-                Bytes(hex, path.Transform("hex"), guessed: true);
-            }
-        }
-        else if (TextSniffing.LooksLikeBase64(span, out var urlSafe) && TextSniffing.TryDecodeBase64(text, urlSafe) is { } decoded)
-        {
-            Bytes(decoded, path.Transform(urlSafe ? "base64url" : "base64"), guessed: true);
-        }
-
-        return output.Leaves.Count > beforeBytes;
+        return false;
     }
+
+    /// <summary>How many leaves the request has so far (decoders compare before and after).</summary>
+    public int LeafCount => output.Leaves.Count;
+
+    /// <summary>How many bytes one decompression may still produce.</summary>
+    public int DecompressionRoom => (int)Math.Min(limits.MaxDecompressedBytes, Math.Max(0, limits.MaxDecodedBytes - _decodedBytes));
 
     /// <param name="guessed">
     /// True when a heuristic produced these bytes (base64, hex): they count only if they read as text or inflate.
@@ -156,25 +105,11 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
 
     private void ExpandBytes(byte[] bytes, LeafPath path, bool guessed)
     {
-        if (Decompression.SniffFormat(bytes) is { } format && Inflate(bytes, format, path) is { } inflated)
+        foreach (var decoder in DecoderRegistry.Bytes)
         {
-            Bytes(inflated, path.Transform(format), guessed: false);
-            return;
-        }
-
-        if (TextSniffing.AsReadableText(bytes) is { } text)
-        {
-            Text(text, path, bytes);
-            return;
-        }
-
-        if (!guessed)
-        {
-            var stringsPath = path.Transform("strings");
-            var i = 0;
-            foreach (var found in BinaryStrings.Extract(bytes))
+            if (decoder.Decode(bytes, guessed, path, this) != Decoded.No)
             {
-                Text(found, stringsPath.Index(i++));
+                return;
             }
         }
     }
@@ -188,7 +123,7 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
             return null;
         }
 
-        var room = (int)Math.Min(limits.MaxDecompressedBytes, Math.Max(0, limits.MaxDecodedBytes - _decodedBytes));
+        var room = DecompressionRoom;
         var inflated = Decompression.TryDecompress(bytes, format, room, out var truncated);
         if (truncated)
         {
@@ -218,7 +153,7 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
         return true;
     }
 
-    private bool Spend(int bytes)
+    public bool Spend(int bytes)
     {
         _decodedBytes += bytes;
         if (_decodedBytes <= limits.MaxDecodedBytes)
@@ -230,7 +165,8 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
         return false;
     }
 
-    private bool TryJson(string text, ReadOnlyMemory<byte> utf8, LeafPath path)
+    /// <summary>Parses a JSON document and walks it; false when it is not JSON after all.</summary>
+    public bool Json(string text, ReadOnlyMemory<byte> utf8, LeafPath path)
     {
         JsonDocument document;
         try
@@ -295,17 +231,5 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
                 AddLeaf(element.GetRawText(), path);
                 break;
         }
-    }
-
-    private static bool IsUrlWithQuery(ReadOnlySpan<char> text, out int queryStart)
-    {
-        queryStart = -1;
-        if (!(text.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
-        {
-            return false;
-        }
-
-        queryStart = text.IndexOf('?');
-        return queryStart > 0 && queryStart < text.Length - 1 && !text.Contains(' ');
     }
 }
