@@ -100,8 +100,7 @@ public sealed class DeviceProfileDetector : IDetector
     private static bool IsPlaceholder(ProfileValue value) => value.Field switch
     {
         "mac" => MacAddress.Normalize(value.Value) is not { } mac || MacAddress.IsPlaceholder(mac),
-        "android_id" => IdentifierFormats.IsPlaceholderAndroidId(value.Value),
-        _ => value.Value.All(c => c is '0' or '-' or ':'),
+        _ => IdentifierFormats.IsPlaceholder(value.Value),
     };
 
     private sealed record IdentifierTag(ProfileValue Identifier, string Description);

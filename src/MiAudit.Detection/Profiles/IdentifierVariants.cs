@@ -1,53 +1,54 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace MiAudit.Detection.Profiles;
 
 /// <summary>
-/// The forms in which an identifier travels: as written (any case), with other separators (MACs), and hashed —
-/// md5/sha1/sha256 hex, the first 16 hex digits, base64 of the digest, and md5 with leading zeros dropped per byte —
-/// because hashing does not anonymise an identifier whose possible values can be enumerated.
+/// The forms in which an identifier travels: as written (any case), normalised as SDKs normalise before hashing
+/// (<see cref="NormalisedForms"/>), and hashed — every family published leak detectors search, full, cut to 8 or 16
+/// hex digits, as base64 of the digest, md5 with leading zeros dropped per byte, and two layers deep (a hash of a
+/// hash's hex) — because hashing does not anonymise an identifier whose possible values can be enumerated. Computed
+/// once per profile into one automaton, so a request costs the same whatever the number of variants.
 /// </summary>
 public static class IdentifierVariants
 {
-    private static readonly (string Name, Func<byte[], byte[]> Hash)[] Hashes =
-        [("md5", MD5.HashData), ("sha1", SHA1.HashData), ("sha256", SHA256.HashData)];
+    /// <summary>The hash families, in the order findings name them.</summary>
+    public static IReadOnlyList<(string Name, Func<byte[], byte[]> Hash)> Families { get; } = BuildFamilies();
+
+    private static (string, Func<byte[], byte[]>)[] BuildFamilies()
+    {
+        List<(string, Func<byte[], byte[]>)> families =
+        [
+            ("md5", MD5.HashData), ("sha1", SHA1.HashData), ("sha224", Sha224.HashData), ("sha256", SHA256.HashData),
+            ("sha384", SHA384.HashData), ("sha512", SHA512.HashData),
+        ];
+        if (SHA3_256.IsSupported)
+        {
+            families.Add(("sha3-256", SHA3_256.HashData));
+        }
+
+        return [.. families];
+    }
 
     /// <param name="field">The profile field, e.g. <c>imei</c>.</param>
     /// <param name="value">The value as the researcher wrote it.</param>
     public static IEnumerable<IdentifierVariant> For(string field, string value)
     {
-        var plain = new List<(string Text, string Description)>();
-        if (field == "mac" && MacAddress.Normalize(value) is { } mac)
-        {
-            var spellings = MacAddress.Spellings(mac).ToArray();
-            plain.Add((spellings[0], field));
-            plain.Add((spellings[1], $"{field} (dash-separated)"));
-            plain.Add((spellings[2], $"{field} (no separators)"));
-            plain.Add((spellings[3], $"{field} (dotted)"));
-        }
-        else
-        {
-            plain.Add((value, field));
-            if (field == "phone_number" && new string(value.Where(char.IsAsciiDigit).ToArray()) is { Length: >= 6 } digits && digits != value)
-            {
-                plain.Add((digits, $"{field} (digits only)"));
-            }
-        }
-
-        foreach (var (text, description) in plain)
+        var forms = NormalisedForms.For(field, value);
+        foreach (var (text, description, _) in forms)
         {
             yield return new IdentifierVariant(text, description, CaseSensitive: false);
         }
 
-        // Hash what an app would hash: the value as written and its lower- and upper-case forms.
-        var hashInputs = plain.Take(field == "mac" ? 3 : 1)
-            .SelectMany(p => new[] { p.Text, p.Text.ToLowerInvariant(), p.Text.ToUpperInvariant() })
-            .Distinct(StringComparer.Ordinal);
+        // Hash what an app would hash: each form as written, lower- and upper-case.
+        var inputs = forms.Where(f => f.Hashed)
+            .SelectMany(f => new[] { f.Text, f.Text.ToLowerInvariant(), f.Text.ToUpperInvariant() }.Select(t => (Text: t, f.Description)))
+            .DistinctBy(i => i.Text, StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var input in hashInputs)
+        foreach (var (input, of) in inputs)
         {
-            foreach (var (name, hash) in Hashes)
+            foreach (var (name, hash) in Families)
             {
                 var digest = hash(Encoding.UTF8.GetBytes(input));
                 var hex = Convert.ToHexStringLower(digest);
@@ -56,18 +57,37 @@ public static class IdentifierVariants
                     continue;
                 }
 
-                var of = $"{name} of {field}";
-                yield return new IdentifierVariant(hex, of, CaseSensitive: false);
-                yield return new IdentifierVariant(hex[..16], $"{of} (first 16 hex digits)", CaseSensitive: false);
-                yield return new IdentifierVariant(Convert.ToBase64String(digest), $"base64 of {of}", CaseSensitive: true);
-                if (name == "md5")
+                var described = $"{name} of {of}";
+                foreach (var variant in DigestForms(digest, hex, described, name == "md5"))
                 {
-                    var dropped = string.Concat(digest.Select(b => b.ToString("x", System.Globalization.CultureInfo.InvariantCulture)));
-                    if (dropped != hex)
+                    yield return variant;
+                }
+
+                // A hash of this hash's hex: md5(sha1(x)), sha256(md5(x)) …
+                foreach (var (outer, outerHash) in Families)
+                {
+                    var layered = Convert.ToHexStringLower(outerHash(Encoding.ASCII.GetBytes(hex)));
+                    if (seen.Add(layered))
                     {
-                        yield return new IdentifierVariant(dropped, $"{of} (leading zeros dropped)", CaseSensitive: false);
+                        yield return new IdentifierVariant(layered, $"{outer} of {described}", CaseSensitive: false);
                     }
                 }
+            }
+        }
+    }
+
+    private static IEnumerable<IdentifierVariant> DigestForms(byte[] digest, string hex, string described, bool md5)
+    {
+        yield return new IdentifierVariant(hex, described, CaseSensitive: false);
+        yield return new IdentifierVariant(hex[..16], $"{described} (first 16 hex digits)", CaseSensitive: false);
+        yield return new IdentifierVariant(hex[..8], $"{described} (first 8 hex digits)", CaseSensitive: false);
+        yield return new IdentifierVariant(Convert.ToBase64String(digest), $"base64 of {described}", CaseSensitive: true);
+        if (md5)
+        {
+            var dropped = string.Concat(digest.Select(b => b.ToString("x", CultureInfo.InvariantCulture)));
+            if (dropped != hex)
+            {
+                yield return new IdentifierVariant(dropped, $"{described} (leading zeros dropped)", CaseSensitive: false);
             }
         }
     }
