@@ -50,10 +50,16 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
             foreach (var match in matches)
             {
                 var snippet = Snippet.Around(leaf.Text, match.Start, match.Length);
-                if (match.Tag.Page is { } page && _visited is not null)
+                if (match.Tag.Page is not null && _visited is not null)
                 {
+                    if (reported?.Contains(match.Start) == true)
+                    {
+                        continue; // the same text matched another visit's shorter form (?ref=run1, ?ref=run2 …): one finding
+                    }
+
                     (reported ??= []).Add(match.Start);
-                    context.Add(_visited, page.Url, match.Tag.Explanation, leaf.Path, snippet);
+                    var (value, explanation) = Evidence(leaf.Text, Best(matches, match));
+                    context.Add(_visited, value, explanation, leaf.Path, snippet);
                 }
                 else if (match.Tag.Term is { } term && _search is not null)
                 {
@@ -66,6 +72,50 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
                 DetectPagesOfVisitedSites(context, leaf, snapshot, reported);
             }
         }
+    }
+
+    /// <summary>
+    /// Of the visits whose forms matched this same text, the one it proves best: the visit whose URL is the text (a
+    /// form of the whole URL), else the latest. Pages of one path with other queries all match the form without query.
+    /// </summary>
+    private static PatternMatch<HistoryTag> Best(List<PatternMatch<HistoryTag>> matches, PatternMatch<HistoryTag> first)
+    {
+        var best = first;
+        foreach (var other in matches)
+        {
+            if (other.Start != first.Start || other.End != first.End || other.Tag.Page is null)
+            {
+                continue;
+            }
+
+            var (bestWhole, otherWhole) = (IsWholeUrlForm(best.Tag), IsWholeUrlForm(other.Tag));
+            if ((otherWhole && !bestWhole) || (otherWhole == bestWhole && other.Tag.Time > best.Tag.Time))
+            {
+                best = other;
+            }
+        }
+
+        return best;
+    }
+
+    private static bool IsWholeUrlForm(HistoryTag tag) => !tag.Description.Contains("without query", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The finding's value is what the request carried: the URL as it stands in the text (never another visit's URL
+    /// that shares its path), or, for a hash, the visited URL the hash is of. The explanation names the visit.
+    /// </summary>
+    private static (string Value, string Explanation) Evidence(string text, PatternMatch<HistoryTag> match)
+    {
+        var page = match.Tag.Page!;
+        if (match.Tag.Description.StartsWith("md5", StringComparison.Ordinal) || match.Tag.Description.StartsWith("sha", StringComparison.Ordinal))
+        {
+            return (page.Url, match.Tag.Explanation);
+        }
+
+        var end = text.AsSpan(match.Start).IndexOfAny(UrlEnd);
+        var present = end < 0 ? text[match.Start..] : text.Substring(match.Start, end);
+        var sameAsVisit = present.Length == match.Length && IsWholeUrlForm(match.Tag);
+        return (present, sameAsVisit ? match.Tag.Explanation : $"{match.Tag.Explanation}: {page.Url}");
     }
 
     /// <summary>A page URL of a site the client visited, even when that exact URL never came as a navigation (SPA routes).</summary>

@@ -25,6 +25,40 @@ public class UrlLeakDetectorTests
     }
 
     [Fact]
+    public void A_leak_is_one_finding_whose_value_is_the_url_sent_not_other_visits_of_the_path()
+    {
+        // Five visits of one path with different queries; the beacon carries a sixth query. Before, it got five
+        // findings whose values were ?ref=home … ?ref=run3, URLs it never sent.
+        var engine = TestDevice.Engine();
+        foreach (var query in new[] { "home", "run1", "run2", "run3" })
+        {
+            engine.Navigate($"https://news.example.com/politics/article-42?ref={query}");
+        }
+
+        const string sent = "https://news.example.com/politics/article-42?ref=run4";
+        var findings = engine.Analyze(FlowBuilder.Post("https://t.tracker.example.net/e").Body($$"""{"page":"{{sent}}"}""", "application/json"));
+
+        var leak = Assert.Single(findings, f => f.RuleId == "visited-url-leak");
+        Assert.Equal(sent, leak.Value);
+        Assert.Contains("without query", leak.MatchedAs);
+        Assert.Contains("https://news.example.com/politics/article-42?ref=run3", leak.MatchedAs); // the visit it matched: the latest
+    }
+
+    [Fact]
+    public void The_exact_visit_wins_over_its_path_siblings()
+    {
+        var engine = TestDevice.Engine();
+        engine.Navigate("https://news.example.com/politics/article-42?ref=home");
+        engine.Navigate("https://news.example.com/politics/article-42?ref=run1");
+
+        var findings = engine.Analyze(FlowBuilder.Post("https://t.tracker.example.net/e").Body($$"""{"page":"{{Article}}"}""", "application/json"));
+
+        var leak = Assert.Single(findings, f => f.RuleId == "visited-url-leak");
+        Assert.Equal(Article, leak.Value);
+        Assert.StartsWith("visited URL (navigation", leak.MatchedAs);
+    }
+
+    [Fact]
     public void A_xiaomi_page_load_event_with_the_url_base64_in_json_is_a_leak()
     {
         var engine = TestDevice.Engine();
@@ -108,7 +142,8 @@ public class UrlLeakDetectorTests
         var findings = engine.Analyze(FlowBuilder.Get($"https://t.tracker.example.net/c?u={Uri.EscapeDataString(Article + "&n=3")}"));
 
         var leak = Assert.Single(findings, f => f.RuleId == "visited-url-leak");
-        Assert.Equal(Article, leak.Value);
+        Assert.Equal(Article + "&n=3", leak.Value); // what was sent; the visit it proves is named
+        Assert.Contains(Article, leak.MatchedAs);
         Assert.Contains(Article + "&n=3", leak.Snippet);
     }
 
