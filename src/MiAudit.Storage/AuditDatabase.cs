@@ -158,4 +158,7 @@ public static class AuditDatabase
 }
 
 /// <summary>A storage problem the user must see: the message says what and where.</summary>
-public sealed class StorageException(string message, Exception? inner = null) : Exception(message, inner);
+public class StorageException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A new session would share its label with an existing one.</summary>
+public sealed class DuplicateSessionLabelException(string message) : StorageException(message);

@@ -21,8 +21,15 @@ internal sealed record SessionRow(long Id, string Label, string StartedAt, strin
 /// <summary>Creates, closes and lists sessions.</summary>
 public sealed class SessionStore(SqliteConnection connection)
 {
+    /// <exception cref="DuplicateSessionLabelException">A session has that label already: reports would merge the two.</exception>
     public long Start(string label, string miauditVersion, string ruleSetHash, string? deviceProfile, string? settingsJson, DateTimeOffset startedAt)
     {
+        if (List().FirstOrDefault(s => s.Label == label) is { } existing)
+        {
+            throw new DuplicateSessionLabelException(
+                $"a session labelled '{label}' exists already (id {existing.Id}, started {existing.StartedAt:yyyy-MM-dd HH:mm} UTC); choose another label, or another --db");
+        }
+
         using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO sessions (label, started_at, miaudit_version, rule_set_hash, device_profile, settings)
@@ -89,6 +96,23 @@ public sealed class SessionStore(SqliteConnection connection)
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM flows WHERE analysis_pending = 1;";
         return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>The device profile and settings JSON a session was recorded with (what <c>scan</c> reuses).</summary>
+    public (string? DeviceProfile, string? Settings) RecordedWith(long sessionId)
+    {
+        var row = Row(sessionId);
+        return (row.DeviceProfile, row.Settings);
+    }
+
+    /// <summary>Records the rule set that produced the session's findings now (after a scan).</summary>
+    public void SetRuleSetHash(long sessionId, string ruleSetHash)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE sessions SET rule_set_hash = $hash WHERE id = $id;";
+        command.Parameters.AddWithValue("$hash", ruleSetHash);
+        command.Parameters.AddWithValue("$id", sessionId);
+        command.ExecuteNonQuery();
     }
 
     /// <summary>A session's row as stored, to recreate it in another file.</summary>

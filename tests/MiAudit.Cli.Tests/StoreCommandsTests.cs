@@ -95,6 +95,49 @@ public sealed class StoreCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Scan_without_options_uses_each_sessions_own_profile_and_rules_and_records_the_rule_set()
+    {
+        // Imported with a profile and a rule file; before, a scan without --device-profile dropped every
+        // device-identifier finding and left the old rule-set hash in `sessions`.
+        Assert.Equal(0, (await Miaudit("export", "--format", "har", "--out", _dir.File("own.har"))).ExitCode);
+        File.WriteAllText(_dir.File("own-phone.yaml"), "identifiers:\n  android_id: 3f8a6b2c1d4e5f60\n");
+        File.WriteAllText(_dir.File("own-rules.yaml"), "rules:\n  - id: beacon-path\n    kind: endpoint\n    title: beacon\n    category: telemetry\n    severity: low\n    match: {path: /sa.gif}\n");
+        var import = await Miaudit("import-har", _dir.File("own.har"), "--session-label", "own-setup", "--device-profile", _dir.File("own-phone.yaml"), "--rules", _dir.File("own-rules.yaml"));
+        Assert.Equal(0, import.ExitCode);
+        File.Delete(_dir.File("own-phone.yaml")); // scan must not need the files any more
+        File.Delete(_dir.File("own-rules.yaml"));
+        var before = Rules(await Miaudit("export", "--format", "jsonl", "--session", "own-setup"));
+
+        var scan = await Miaudit("scan", "--session", "own-setup");
+        var after = Rules(await Miaudit("export", "--format", "jsonl", "--session", "own-setup"));
+
+        Assert.True(scan.ExitCode == 0, scan.StdErr);
+        Assert.Contains("device profile", scan.StdOut);
+        Assert.Contains("1 rule file(s)", scan.StdOut);
+        Assert.Contains("(as recorded)", scan.StdOut);
+        Assert.Contains("device-identifier", after);
+        Assert.Contains("beacon-path", after);
+        Assert.Equal(before.Order(), after.Order());
+    }
+
+    [Fact]
+    public async Task A_second_session_with_the_same_label_is_refused()
+    {
+        Assert.Equal(0, (await Miaudit("export", "--format", "har", "--out", _dir.File("twice.har"))).ExitCode);
+
+        var first = await Miaudit("import-har", _dir.File("twice.har"), "--session-label", "twice");
+        var second = await Miaudit("import-har", _dir.File("twice.har"), "--session-label", "twice");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(2, second.ExitCode);
+        Assert.StartsWith("miaudit: a session labelled 'twice' exists already", second.StdErr.Trim());
+        Assert.Single((await Miaudit("sessions")).StdOut.Split('\n'), l => l.Contains("twice"));
+    }
+
+    private static List<string> Rules((int ExitCode, string StdOut, string StdErr) export) =>
+        export.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("rule").GetString()!).ToList();
+
+    [Fact]
     public async Task Scan_replaces_findings_with_those_of_the_current_rules()
     {
         File.WriteAllText(_dir.File("quiet.yaml"), "rules:\n  - id: visited-url-leak\n    kind: visited-url\n    title: off\n    category: url-leak\n    severity: high\n    enabled: false\n");

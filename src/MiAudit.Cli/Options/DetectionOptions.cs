@@ -34,36 +34,109 @@ public sealed class DetectionOptions
         command.Options.Add(_profile);
     }
 
+    /// <summary>Whether any detection option was given (else <c>scan</c> uses what each session was recorded with).</summary>
+    public bool AnyGiven(ParseResult result) =>
+        (result.GetValue(_rules) ?? []).Length > 0 || (result.GetValue(_hostLists) ?? []).Length > 0 || result.GetValue(_profile) is not null;
+
     /// <exception cref="UsageException">A file is missing or invalid (the message names file and line).</exception>
     public DetectionSetup Bind(ParseResult result)
     {
         try
         {
-            var rules = RuleSet.Load(result.GetValue(_rules) ?? []);
+            var sources = new List<DetectionSource>();
+            foreach (var file in RuleFiles(result.GetValue(_rules) ?? []))
+            {
+                sources.Add(new DetectionSource(DetectionSource.RuleFile, file, File.ReadAllText(file)));
+            }
+
             foreach (var list in result.GetValue(_hostLists) ?? [])
             {
-                var text = File.ReadAllText(list.FullName);
-                rules = rules.With(HostListImporter.Import(text, list.FullName), text);
+                sources.Add(new DetectionSource(DetectionSource.HostList, list.FullName, File.ReadAllText(list.FullName)));
             }
 
             var profileFile = result.GetValue(_profile);
             var profileText = profileFile is null ? null : File.ReadAllText(profileFile.FullName);
-            var profile = profileText is null ? DeviceProfile.Empty : DeviceProfile.Parse(profileText, profileFile!.FullName);
-            return new DetectionSetup(rules, profile, profileText);
-        }
-        catch (ConfigurationFileException e)
-        {
-            throw new UsageException(e.Message);
+            return DetectionSetup.From(sources, profileText, profileFile?.FullName);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new UsageException(e.Message);
         }
     }
+
+    /// <summary>The files a --rules value names: itself, or a folder's *.yaml, *.yml and *.json files, sorted.</summary>
+    private static IEnumerable<string> RuleFiles(IEnumerable<string> paths) => paths.SelectMany<string, string>(path => Directory.Exists(path)
+        ? Directory.EnumerateFiles(path).Where(f => f.EndsWith(".yaml") || f.EndsWith(".yml") || f.EndsWith(".json")).Order()
+        : [Path.GetFullPath(path)]);
 }
 
-/// <summary>The rules and profile in force, and the profile as written (stored with the session).</summary>
-public sealed record DetectionSetup(RuleSet Rules, DeviceProfile Profile, string? ProfileText)
+/// <summary>A rule file or host list as it was read: kept with the session, so a later scan can use the same.</summary>
+public sealed record DetectionSource(string Kind, string Name, string Text)
 {
+    public const string RuleFile = "rules";
+    public const string HostList = "host-list";
+}
+
+/// <summary>The rules and profile in force, and what they were made from (stored with the session).</summary>
+public sealed record DetectionSetup(RuleSet Rules, DeviceProfile Profile, string? ProfileText, IReadOnlyList<DetectionSource> Sources)
+{
+    /// <summary>The key of the sources in a session's settings JSON.</summary>
+    public const string SettingsKey = "detectionSources";
+
     public DetectionEngine CreateEngine() => new(Rules, Profile);
+
+    /// <summary>What a session records of this setup besides the profile: the sources, whole.</summary>
+    public object StoredSources => Sources.Select(s => new { kind = s.Kind, name = s.Name, text = s.Text }).ToArray();
+
+    /// <summary>The setup a session was recorded with: its stored profile and the sources in its settings.</summary>
+    /// <exception cref="UsageException">What was stored no longer parses.</exception>
+    public static DetectionSetup FromSession(string? profileText, string? settingsJson)
+    {
+        var sources = new List<DetectionSource>();
+        if (settingsJson is not null)
+        {
+            using var settings = System.Text.Json.JsonDocument.Parse(settingsJson);
+            if (settings.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && settings.RootElement.TryGetProperty(SettingsKey, out var stored))
+            {
+                foreach (var source in stored.EnumerateArray())
+                {
+                    sources.Add(new DetectionSource(source.GetProperty("kind").GetString()!, source.GetProperty("name").GetString()!, source.GetProperty("text").GetString()!));
+                }
+            }
+        }
+
+        return From(sources, profileText, "the session's stored device profile");
+    }
+
+    /// <summary>One line for the researcher: which profile, rule files and host lists.</summary>
+    public string Describe()
+    {
+        var profile = ProfileText is null ? "no device profile" : $"device profile {Profile.Name ?? "(unnamed)"}";
+        var rules = Sources.Count(s => s.Kind == DetectionSource.RuleFile);
+        var lists = Sources.Count(s => s.Kind == DetectionSource.HostList);
+        return $"{profile}, built-in rules + {rules} rule file(s), {lists} host list(s)";
+    }
+
+    /// <exception cref="UsageException">A source is invalid (the message names it and the line).</exception>
+    public static DetectionSetup From(IReadOnlyList<DetectionSource> sources, string? profileText, string? profileName)
+    {
+        try
+        {
+            var rules = RuleSet.BuiltIn();
+            foreach (var source in sources)
+            {
+                rules = source.Kind == DetectionSource.HostList
+                    ? rules.With(HostListImporter.Import(source.Text, source.Name), source.Text)
+                    : rules.With(source.Text, source.Name);
+            }
+
+            var profile = profileText is null ? DeviceProfile.Empty : DeviceProfile.Parse(profileText, profileName ?? "the stored device profile");
+            return new DetectionSetup(rules, profile, profileText, sources);
+        }
+        catch (ConfigurationFileException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
 }

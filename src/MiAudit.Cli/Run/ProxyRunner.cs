@@ -52,11 +52,21 @@ public static class ProxyRunner
                 }
 
                 sessionId = sessions.Start(settings.SessionLabel, Version, ruleSetHash, settings.Detection?.ProfileText,
-                    JsonSerializer.Serialize(new { store = settings.Store.StoreAll ? "all" : "flagged", minSeverity = settings.Store.FlagThreshold.ToString() }),
+                    JsonSerializer.Serialize(new Dictionary<string, object?>
+                    {
+                        ["store"] = settings.Store.StoreAll ? "all" : "flagged",
+                        ["minSeverity"] = settings.Store.FlagThreshold.ToString(),
+                        [Options.DetectionSetup.SettingsKey] = settings.Detection?.StoredSources,
+                    }),
                     DateTimeOffset.UtcNow);
             }
 
             writer = new FlowWriter(settings.Database.FullName, sessionId, ruleSetHash, loggerFactory.CreateLogger<FlowWriter>());
+        }
+        catch (DuplicateSessionLabelException e)
+        {
+            authority.Dispose();
+            return Report.Error(e.Message, ExitCodes.Usage);
         }
         catch (Exception e) when (e is StorageException or Microsoft.Data.Sqlite.SqliteException)
         {

@@ -18,8 +18,11 @@ public static class ScanCommand
         var sessions = new Option<string[]>("--session") { Description = "Session id or label to scan (repeatable; default: all)", HelpName = "ID|LABEL" };
         var detection = new DetectionOptions();
         var command = new Command("scan", """
-            Re-run detection over stored flows with the current rules and device profile, replacing their findings.
-            Only stored flows can be rescanned: audit with --store all if you expect to change rules later.
+            Re-run detection over stored flows, replacing their findings. Without --rules, --host-list or
+            --device-profile each session is scanned with what it was recorded with (its device profile, rule files
+            and host lists are stored with it), under the current built-in rules; with any of them, those are used
+            for every session. Only stored flows can be rescanned: audit with --store all if you expect to change
+            rules later.
 
             Example:
               miaudit scan --session incognito --rules my-rules.yaml --device-profile phone.yaml
@@ -27,7 +30,7 @@ public static class ScanCommand
         detection.AddTo(command);
         command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: false, connection =>
         {
-            var setup = detection.Bind(result);
+            var given = detection.AnyGiven(result) ? detection.Bind(result) : null;
             var store = new SessionStore(connection);
             var ids = (result.GetValue(sessions) ?? []).SelectMany(store.Resolve).Distinct().ToList();
             if (ids.Count == 0)
@@ -36,8 +39,13 @@ public static class ScanCommand
             }
 
             long flows = 0, before = 0, after = 0;
+            var hashes = new HashSet<string>();
             foreach (var sessionId in ids)
             {
+                var (profileText, settingsJson) = store.RecordedWith(sessionId);
+                var setup = given ?? DetectionSetup.FromSession(profileText, settingsJson);
+                Console.WriteLine($"Session {sessionId}: {setup.Describe()}{(given is null ? " (as recorded)" : " (from the options)")}");
+                hashes.Add(setup.Rules.Hash);
                 var filter = new FindingFilter { SessionIds = [sessionId] };
                 var queries = new AuditQueries(connection);
                 var engine = setup.CreateEngine();
@@ -48,18 +56,22 @@ public static class ScanCommand
 
                 // WAL lets a second connection write while this one streams the flows: memory stays flat.
                 using var writeConnection = AuditDatabase.Open(result.GetValue(db)!.FullName);
-                using var writer = new BatchWriter(writeConnection, setup.Rules.Hash);
-                foreach (var stored in queries.Flows(filter))
+                using (var writer = new BatchWriter(writeConnection, setup.Rules.Hash))
                 {
-                    var analysis = engine.Analyze(stored.Flow);
-                    writer.ReplaceFindings(stored.RowId, analysis.Findings);
-                    flows++;
-                    before += stored.Findings.Count;
-                    after += analysis.Findings.Count;
+                    foreach (var stored in queries.Flows(filter))
+                    {
+                        var analysis = engine.Analyze(stored.Flow);
+                        writer.ReplaceFindings(stored.RowId, analysis.Findings);
+                        flows++;
+                        before += stored.Findings.Count;
+                        after += analysis.Findings.Count;
+                    }
                 }
+
+                new SessionStore(writeConnection).SetRuleSetHash(sessionId, setup.Rules.Hash); // what produced the findings now
             }
 
-            Console.WriteLine($"Scanned {flows:N0} flows in {ids.Count} session(s) with rule set {setup.Rules.Hash}: {before:N0} findings before, {after:N0} now.");
+            Console.WriteLine($"Scanned {flows:N0} flows in {ids.Count} session(s) with rule set {string.Join(", ", hashes)}: {before:N0} findings before, {after:N0} now.");
             return Task.FromResult(ExitCodes.Ok);
         }));
         return command;

@@ -24,7 +24,7 @@ internal static class StoreAccess
             {
                 return await action(connection);
             }
-            catch (UsageException e)
+            catch (Exception e) when (e is UsageException or DuplicateSessionLabelException)
             {
                 return Report.Error(e.Message, ExitCodes.Usage);
             }
