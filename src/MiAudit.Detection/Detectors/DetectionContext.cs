@@ -62,7 +62,8 @@ public sealed class DetectionContext
         return path.StartsWith("ws[", StringComparison.Ordinal) && close > 0 ? string.Concat("ws[]", path.AsSpan(close + 1)) : null;
     }
 
-    public void Add(Rule rule, string value, string matchedAs, LeafPath path, string snippet)
+    /// <param name="severity">Lower than the rule's for what the rule's severity overstates (a browser's own header).</param>
+    public void Add(Rule rule, string value, string matchedAs, LeafPath path, string snippet, Severity? severity = null)
     {
         var pathText = path.ToString();
         var shape = path.Location == "ws" ? MessageIndependent(pathText) : null;
@@ -97,7 +98,7 @@ public sealed class DetectionContext
         {
             RuleId = rule.Id,
             Title = rule.Title,
-            Severity = rule.Severity,
+            Severity = severity ?? rule.Severity,
             Category = rule.Category,
             Value = value,
             MatchedAs = matchedAs,

@@ -1,4 +1,5 @@
 using System.Buffers;
+using MiAudit.Detection.Findings;
 using MiAudit.Detection.Matching;
 using MiAudit.Detection.Profiles;
 using MiAudit.Detection.Rules;
@@ -63,13 +64,36 @@ public sealed class DeviceProfileDetector : IDetector
             foreach (var (attribute, search) in _attributes)
             {
                 var at = FindWholeValue(leaf.Text, attribute.Value.Length, search);
-                if (at >= 0 && (attribute.Value.Length >= 6 || HintsAttribute(leaf.Path.FieldName)))
+                if (at < 0 || (attribute.Value.Length < 6 && !HintsAttribute(leaf.Path.FieldName)))
                 {
-                    context.Add(_attributeRule!, attribute.Value, attribute.Field, leaf.Path, Snippet.Around(leaf.Text, at, attribute.Value.Length));
+                    continue;
+                }
+
+                var snippet = Snippet.Around(leaf.Text, at, attribute.Value.Length);
+                if (!IsBrowserHeader(leaf.Path))
+                {
+                    context.Add(_attributeRule!, attribute.Value, attribute.Field, leaf.Path, snippet);
+                }
+                else if (_browserHeaderReports.FirstTime(context.Flow.ClientAddress, context.Site, attribute.Value))
+                {
+                    // The browser sends its User-Agent (or client hints) to every site by design: reported once per
+                    // client and destination, at info, so "flagged" keeps meaning something.
+                    context.Add(_attributeRule!, attribute.Value, $"{attribute.Field} in the browser's own header, sent to every site (reported once per destination)",
+                        leaf.Path, snippet, Severity.Info);
                 }
             }
         }
     }
+
+    private readonly OncePerKey _browserHeaderReports = new();
+
+    private static readonly string[] BrowserHeaders =
+        ["user-agent", "sec-ch-ua", "sec-ch-ua-model", "sec-ch-ua-platform", "sec-ch-ua-platform-version", "sec-ch-ua-full-version-list", "sec-ch-ua-full-version"];
+
+    private static bool IsBrowserHeader(Decoding.LeafPath path) =>
+        path.Location.StartsWith("header[", StringComparison.Ordinal)
+        && BrowserHeaders.Contains(path.Location[7..^1], StringComparer.OrdinalIgnoreCase)
+        && path.TransformCount == 0;
 
     /// <summary>Short attributes ("10", "K") count only in a field whose name says what it holds.</summary>
     private static bool HintsAttribute(string? fieldName) =>

@@ -101,3 +101,38 @@ public class PlaceholderTests
         Assert.Single(findings, f => f.Category == "device-id");
     }
 }
+
+/// <summary>The device model in a browser's User-Agent is sent to every site by design; in a payload it is a leak.</summary>
+public class BrowserHeaderAttributeTests
+{
+    private const string UserAgent = "Mozilla/5.0 (Linux; Android 10; Redmi Note 8 Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36";
+
+    [Fact]
+    public void The_model_in_the_user_agent_is_one_info_finding_per_destination()
+    {
+        var engine = TestDevice.Engine();
+        var findings = new List<Findings.Finding>();
+        for (var i = 0; i < 20; i++)
+        {
+            findings.AddRange(engine.Analyze(FlowBuilder.Get($"https://news.example.com/img/{i}.png").Header("User-Agent", UserAgent)));
+        }
+
+        findings.AddRange(engine.Analyze(FlowBuilder.Get("https://cdn.example.net/app.js").Header("User-Agent", UserAgent)));
+
+        var model = findings.Where(f => f.RuleId == "device-attribute").ToList();
+        Assert.Equal(2, model.Count); // before: 21, one per request
+        Assert.All(model, f => Assert.Equal(Findings.Severity.Info, f.Severity));
+    }
+
+    [Fact]
+    public void The_model_inside_a_telemetry_payload_stays_a_leak()
+    {
+        var engine = TestDevice.Engine();
+
+        var findings = engine.Analyze(FlowBuilder.Post("https://t.tracker.example/e").Header("User-Agent", UserAgent)
+            .Body($$$"""{"device":{"model":"{{{TestDevice.Model}}}"}}""", "application/json"));
+
+        var payload = Assert.Single(findings, f => f.RuleId == "device-attribute" && f.LeafPath.StartsWith("body", StringComparison.Ordinal));
+        Assert.Equal(Findings.Severity.Low, payload.Severity);
+    }
+}
