@@ -44,6 +44,19 @@ public sealed class SessionStore(SqliteConnection connection)
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary><paramref name="wanted"/> if no session has it yet, else the first free "wanted (2)", "wanted (3)" ….</summary>
+    public string FreeLabel(string wanted)
+    {
+        var taken = List().Select(s => s.Label).ToHashSet(StringComparer.Ordinal);
+        var label = wanted;
+        for (var n = 2; taken.Contains(label); n++)
+        {
+            label = $"{wanted} ({n})";
+        }
+
+        return label;
+    }
+
     public void End(long sessionId, DateTimeOffset endedAt)
     {
         using var command = connection.CreateCommand();

@@ -144,6 +144,12 @@ public class RunLifecycleTests
         await second.WaitForListeningAsync();
         Assert.DoesNotContain("(new: install it on the phone)", second.Output);
         Assert.Equal(fingerprint, File.ReadAllText(Path.Combine(dir.Path, "certs", "miaudit-ca.pem")));
+
+        // Both runs in one minute got the default label "session <start time>": the second is made unique, not refused.
+        using var database = MiAudit.Storage.AuditDatabase.Open(Path.Combine(dir.Path, MiAudit.Storage.AuditDatabase.DefaultFileName), readOnly: true);
+        var labels = new MiAudit.Storage.SessionStore(database).List().Select(s => s.Label).ToList();
+        Assert.Equal(2, labels.Distinct().Count());
+        Assert.All(labels, l => Assert.StartsWith("session ", l));
     }
 
     [Fact]

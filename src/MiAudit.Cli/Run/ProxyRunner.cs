@@ -38,6 +38,7 @@ public static class ProxyRunner
         }
 
         long sessionId;
+        string label;
         FlowWriter writer;
         var ruleSetHash = settings.Detection?.Rules.Hash ?? "no-detection";
         try
@@ -51,7 +52,9 @@ public static class ProxyRunner
                         unanalysed, settings.Database.FullName);
                 }
 
-                sessionId = sessions.Start(settings.SessionLabel, Version, ruleSetHash, settings.Detection?.ProfileText,
+                // A label given twice is refused (reports would merge two audits); the default one is made unique.
+                label = settings.SessionLabel ?? sessions.FreeLabel($"session {DateTimeOffset.Now:yyyy-MM-dd HH:mm}");
+                sessionId = sessions.Start(label, Version, ruleSetHash, settings.Detection?.ProfileText,
                     JsonSerializer.Serialize(new Dictionary<string, object?>
                     {
                         ["store"] = settings.Store.StoreAll ? "all" : "flagged",
@@ -78,7 +81,7 @@ public static class ProxyRunner
         var output = new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, 1 << 16) { AutoFlush = false };
         using (authority)
         using (var signal = new ShutdownSignal())
-        await using (var view = new LiveView(output, !Console.IsOutputRedirected, settings.SessionLabel, LiveMasking(settings), settings.Store.FlagThreshold,
+        await using (var view = new LiveView(output, !Console.IsOutputRedirected, label, LiveMasking(settings), settings.Store.FlagThreshold,
                    settings.ConsoleLevel switch
                    {
                        Serilog.Events.LogEventLevel.Debug => LiveDetail.EveryFlow,
@@ -105,7 +108,7 @@ public static class ProxyRunner
             }
 
             var bound = server.BoundEndPoints[0];
-            logger.LogInformation("Listening on {EndPoint}; session {SessionId} \"{Label}\" in {Database}", bound, sessionId, settings.SessionLabel, settings.Database.FullName);
+            logger.LogInformation("Listening on {EndPoint}; session {SessionId} \"{Label}\" in {Database}", bound, sessionId, label, settings.Database.FullName);
             Console.WriteLine(StartupBanner.Render(bound, authority, settings.Proxy.InsecureUpstream));
 
             var reason = await signal.Requested;

@@ -117,7 +117,7 @@ public sealed class RunCommand
 
     private readonly Option<string?> _sessionLabel = new("--session-label")
     {
-        Description = "Name of this audit session, e.g. \"mi-browser incognito\" (default: the start time)",
+        Description = "Name of this audit session, e.g. \"mi-browser incognito\" (default: the start time, made unique)",
         HelpName = "TEXT",
     };
 
@@ -269,7 +269,7 @@ public sealed class RunCommand
             result.GetValue(_logDir),
             verbosity,
             result.GetValue(_db)!,
-            result.GetValue(_sessionLabel) ?? $"session {DateTimeOffset.Now:yyyy-MM-dd HH:mm}",
+            result.GetValue(_sessionLabel),
             new Run.StorePolicy(store, result.GetValue(_unflaggedBodies), threshold),
             new HeaderRedactor(redacted),
             result.GetValue(_noDetect) ? null : _detection.Bind(result),
@@ -312,7 +312,7 @@ public sealed record RunSettings(
     DirectoryInfo? LogDirectory,
     LogEventLevel ConsoleLevel,
     FileInfo Database,
-    string SessionLabel,
+    string? SessionLabel,
     StorePolicy Store,
     HeaderRedactor Redactor,
     DetectionSetup? Detection,
