@@ -19,9 +19,14 @@ public sealed class DetectionEngine
     private readonly DecodeLimits _limits;
     private readonly PublicSuffixList _sites;
 
-    public DetectionEngine(RuleSet rules, DeviceProfile? profile = null, DecodeLimits? limits = null, PublicSuffixList? sites = null)
+    /// <summary>How long before its navigation a request may carry the visited URL and still count (typed-URL telemetry).</summary>
+    public static readonly TimeSpan DefaultVisitWindow = TimeSpan.FromSeconds(30);
+
+    public DetectionEngine(RuleSet rules, DeviceProfile? profile = null, DecodeLimits? limits = null, PublicSuffixList? sites = null,
+        TimeSpan? visitWindow = null)
     {
         Rules = rules;
+        VisitWindow = visitWindow ?? DefaultVisitWindow;
         Profile = profile ?? DeviceProfile.Empty;
         _limits = limits ?? DecodeLimits.Default;
         _sites = sites ?? PublicSuffixList.Default;
@@ -32,7 +37,7 @@ public sealed class DetectionEngine
         [
             new EndpointDetector(rules),
             new EncryptedPayloadDetector(rules),
-            new UrlLeakDetector(rules, History, _sites),
+            new UrlLeakDetector(rules, History, _sites, VisitWindow),
             profileDetector,
             new IdentifierFormatDetector(rules, Profile),
             new ValueDetector(rules),
@@ -48,11 +53,18 @@ public sealed class DetectionEngine
 
     public NavigationHistory History { get; }
 
+    /// <summary>A visit counts for requests that finished up to this long before it (see <see cref="UrlLeakDetector"/>).</summary>
+    public TimeSpan VisitWindow { get; }
+
     /// <summary>Profile values not searched for (too short, or placeholders such as 02:00:00:00:00:00).</summary>
     public IReadOnlyList<ProfileValue> SkippedProfileValues { get; }
 
-    /// <summary>Learns navigations and searches from a request as soon as its head is known.</summary>
-    public void ObserveRequest(Flow request) => History.Observe(request);
+    /// <summary>
+    /// Learns navigations and searches from a request as soon as its head is known. True when it taught something new:
+    /// flows that finished up to <see cref="VisitWindow"/> before it may then have findings they had not when analysed,
+    /// and the request is evidence a later rescan needs.
+    /// </summary>
+    public bool ObserveRequest(Flow request) => History.Observe(request);
 
     /// <summary>
     /// Always returns: a decoding that fails becomes a note on its leaf, and a detector that fails (a MiAudit bug, never
@@ -81,18 +93,29 @@ public sealed class DetectionEngine
             : new FlowAnalysis(context.Result(), decoded.LimitsReached);
     }
 
-    /// <summary>Offline analysis of stored or imported flows: learn every navigation first, then analyse in order.</summary>
-    public IEnumerable<(Flow Flow, FlowAnalysis Analysis)> AnalyzeAll(IReadOnlyList<Flow> flows)
+    /// <summary>
+    /// Offline analysis of stored or imported flows, as the live proxy analyses them: in the order they finished, each
+    /// once every request that started before its end plus <see cref="VisitWindow"/> has been learned from (live, that
+    /// is the first analysis plus the re-checks a later visit triggers). Both sequences hold the same flows, sorted by
+    /// start and by completion; they are read once each, so a database can be streamed.
+    /// </summary>
+    public IEnumerable<(T Item, FlowAnalysis Analysis)> AnalyzeRecorded<T>(IEnumerable<T> byStart, IEnumerable<T> byCompletion, Func<T, Flow> flowOf)
     {
-        var ordered = flows.OrderBy(f => f.StartedAt).ToList();
-        foreach (var flow in ordered)
+        using var learning = byStart.GetEnumerator();
+        var more = learning.MoveNext();
+        foreach (var item in byCompletion)
         {
-            ObserveRequest(flow);
-        }
+            var flow = flowOf(item);
+            for (; more && flowOf(learning.Current).StartedAt <= flow.CompletedAt + VisitWindow; more = learning.MoveNext())
+            {
+                ObserveRequest(flowOf(learning.Current));
+            }
 
-        foreach (var flow in ordered)
-        {
-            yield return (flow, Analyze(flow));
+            yield return (item, Analyze(flow));
         }
     }
+
+    /// <summary><see cref="AnalyzeRecorded{T}"/> over flows in memory (an imported HAR, a rules test).</summary>
+    public IEnumerable<(Flow Flow, FlowAnalysis Analysis)> AnalyzeAll(IReadOnlyList<Flow> flows) =>
+        AnalyzeRecorded(flows.OrderBy(f => f.StartedAt), flows.OrderBy(f => f.CompletedAt), f => f);
 }

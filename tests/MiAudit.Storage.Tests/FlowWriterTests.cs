@@ -37,6 +37,34 @@ public class FlowWriterTests
     }
 
     [Fact]
+    public async Task A_revised_verdict_replaces_a_stored_row_and_stores_a_discarded_flow_once()
+    {
+        // A visit learned later makes two earlier flows leaks: one was stored (store all), one was not kept.
+        using var dir = new TemporaryDirectory();
+        long session;
+        using (var connection = AuditDatabase.Open(dir.File("a.db")))
+        {
+            session = new SessionStore(connection).Start("revise", "test", "hash", null, null, DateTimeOffset.UtcNow);
+        }
+
+        var (kept, dropped) = (StoredData.Flow(query: "?n=1"), StoredData.Flow(query: "?n=2"));
+        var writer = new FlowWriter(dir.File("a.db"), session, "hash", NullLogger<FlowWriter>.Instance);
+        writer.Stage(kept);
+        writer.Stage(dropped);
+        await writer.WriteAsync(StoredData.Record(kept));
+        writer.Discard(dropped.Id);
+        await writer.ReviseAsync(StoredData.Record(kept, StoredData.Finding("https://news.example/late")), wasStored: true);
+        await writer.ReviseAsync(StoredData.Record(dropped, StoredData.Finding("https://news.example/late")), wasStored: false);
+        await writer.DisposeAsync();
+
+        Assert.Equal(2, writer.Written);
+        using var reader = AuditDatabase.Open(dir.File("a.db"), readOnly: true);
+        var flows = new AuditQueries(reader).Flows(new FindingFilter()).ToList();
+        Assert.Equal(new[] { kept.Id, dropped.Id }.Order(), flows.Select(f => f.Flow.Id).Order());
+        Assert.All(flows, f => Assert.Equal("https://news.example/late", Assert.Single(f.Findings).Value));
+    }
+
+    [Fact]
     public async Task A_stored_flow_reads_back_as_it_was_recorded()
     {
         using var dir = new TemporaryDirectory();

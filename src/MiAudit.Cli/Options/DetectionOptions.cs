@@ -27,12 +27,30 @@ public sealed class DetectionOptions
         HelpName = "FILE",
     };
 
+    private readonly Option<double?> _visitWindow = new("--visit-window")
+    {
+        Description = "A visited URL also counts in requests that finished up to this many seconds before the visit (a browser's "
+            + "typed-URL telemetry can arrive first); live, recent flows are re-checked when a page is visited (default: 30, "
+            + "for scan: what the session was recorded with)",
+        HelpName = "SECONDS",
+    };
+
     public void AddTo(Command command)
     {
         command.Options.Add(_rules);
         command.Options.Add(_hostLists);
         command.Options.Add(_profile);
+        command.Options.Add(_visitWindow);
     }
+
+    /// <summary><paramref name="setup"/> with the --visit-window given, if one was.</summary>
+    /// <exception cref="UsageException">The window is negative or over an hour.</exception>
+    public DetectionSetup WithGivenWindow(ParseResult result, DetectionSetup setup) => result.GetValue(_visitWindow) switch
+    {
+        null => setup,
+        >= 0 and <= 3600 and var seconds => setup with { VisitWindow = TimeSpan.FromSeconds(seconds) },
+        var seconds => throw new UsageException($"--visit-window {seconds}: use 0 to 3600 seconds"),
+    };
 
     /// <summary>Whether any detection option was given (else <c>scan</c> uses what each session was recorded with).</summary>
     public bool AnyGiven(ParseResult result) =>
@@ -56,7 +74,7 @@ public sealed class DetectionOptions
 
             var profileFile = result.GetValue(_profile);
             var profileText = profileFile is null ? null : File.ReadAllText(profileFile.FullName);
-            return DetectionSetup.From(sources, profileText, profileFile?.FullName);
+            return WithGivenWindow(result, DetectionSetup.From(sources, profileText, profileFile?.FullName));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -83,30 +101,51 @@ public sealed record DetectionSetup(RuleSet Rules, DeviceProfile Profile, string
     /// <summary>The key of the sources in a session's settings JSON.</summary>
     public const string SettingsKey = "detectionSources";
 
-    public DetectionEngine CreateEngine() => new(Rules, Profile);
+    /// <summary>The key of the visit window (seconds) in a session's settings JSON.</summary>
+    public const string WindowKey = "visitWindowSeconds";
 
-    /// <summary>What a session records of this setup besides the profile: the sources, whole.</summary>
-    public object StoredSources => Sources.Select(s => new { kind = s.Kind, name = s.Name, text = s.Text }).ToArray();
+    public TimeSpan VisitWindow { get; init; } = DetectionEngine.DefaultVisitWindow;
+
+    public DetectionEngine CreateEngine() => new(Rules, Profile, visitWindow: VisitWindow);
+
+    /// <summary>
+    /// What a session records of this setup besides the profile (the sources, whole, and the visit window), added to
+    /// the session's other <paramref name="settings"/>; <see cref="FromSession"/> reads it back.
+    /// </summary>
+    public Dictionary<string, object?> Recorded(Dictionary<string, object?> settings)
+    {
+        settings[SettingsKey] = Sources.Select(s => new { kind = s.Kind, name = s.Name, text = s.Text }).ToArray();
+        settings[WindowKey] = VisitWindow.TotalSeconds;
+        return settings;
+    }
 
     /// <summary>The setup a session was recorded with: its stored profile and the sources in its settings.</summary>
     /// <exception cref="UsageException">What was stored no longer parses.</exception>
     public static DetectionSetup FromSession(string? profileText, string? settingsJson)
     {
         var sources = new List<DetectionSource>();
+        var window = DetectionEngine.DefaultVisitWindow;
         if (settingsJson is not null)
         {
             using var settings = System.Text.Json.JsonDocument.Parse(settingsJson);
-            if (settings.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                && settings.RootElement.TryGetProperty(SettingsKey, out var stored))
+            if (settings.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object)
             {
-                foreach (var source in stored.EnumerateArray())
+                if (settings.RootElement.TryGetProperty(SettingsKey, out var stored))
                 {
-                    sources.Add(new DetectionSource(source.GetProperty("kind").GetString()!, source.GetProperty("name").GetString()!, source.GetProperty("text").GetString()!));
+                    foreach (var source in stored.EnumerateArray())
+                    {
+                        sources.Add(new DetectionSource(source.GetProperty("kind").GetString()!, source.GetProperty("name").GetString()!, source.GetProperty("text").GetString()!));
+                    }
+                }
+
+                if (settings.RootElement.TryGetProperty(WindowKey, out var seconds) && seconds.TryGetDouble(out var value))
+                {
+                    window = TimeSpan.FromSeconds(value);
                 }
             }
         }
 
-        return From(sources, profileText, "the session's stored device profile");
+        return From(sources, profileText, "the session's stored device profile") with { VisitWindow = window };
     }
 
     /// <summary>One line for the researcher: which profile, rule files and host lists.</summary>
@@ -115,7 +154,7 @@ public sealed record DetectionSetup(RuleSet Rules, DeviceProfile Profile, string
         var profile = ProfileText is null ? "no device profile" : $"device profile {Profile.Name ?? "(unnamed)"}";
         var rules = Sources.Count(s => s.Kind == DetectionSource.RuleFile);
         var lists = Sources.Count(s => s.Kind == DetectionSource.HostList);
-        return $"{profile}, built-in rules + {rules} rule file(s), {lists} host list(s)";
+        return $"{profile}, built-in rules + {rules} rule file(s), {lists} host list(s), visit window {VisitWindow.TotalSeconds:0.###} s";
     }
 
     /// <exception cref="UsageException">A source is invalid (the message names it and the line).</exception>

@@ -88,20 +88,50 @@ public sealed class LiveView : IAsyncDisposable
             return;
         }
 
-        Interlocked.Increment(ref _flagged);
-        lock (_countsLock)
-        {
-            foreach (var category in shown.Select(f => f.Category).Distinct())
-            {
-                _flaggedByCategory[category] = _flaggedByCategory.GetValueOrDefault(category) + 1;
-            }
-        }
-
+        CountFlagged(shown.Select(f => f.Category).Distinct(), newlyFlagged: true);
         foreach (var finding in _detail == LiveDetail.Summaries ? [] : shown)
         {
             if (alreadyShown is null || !alreadyShown.Contains(FindingKey(finding)))
             {
                 Queue(flow, finding);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A finished flow analysed again after a page visited later made it a leak: shows the findings it did not have
+    /// before, and counts it (and its new categories) as flagged if it was not.
+    /// </summary>
+    public void ReportRevised(Flow flow, FlowAnalysis before, FlowAnalysis after)
+    {
+        var shownBefore = before.Findings.Where(f => f.Severity >= _threshold).ToList();
+        var known = shownBefore.Select(FindingKey).ToHashSet(StringComparer.Ordinal);
+        var added = after.Findings.Where(f => f.Severity >= _threshold && !known.Contains(FindingKey(f))).ToList();
+        if (added.Count == 0)
+        {
+            return;
+        }
+
+        var categoriesBefore = shownBefore.Select(f => f.Category).ToHashSet(StringComparer.Ordinal);
+        CountFlagged(added.Select(f => f.Category).Distinct().Where(c => !categoriesBefore.Contains(c)), newlyFlagged: shownBefore.Count == 0);
+        foreach (var finding in _detail == LiveDetail.Summaries ? [] : added)
+        {
+            Queue(flow, finding);
+        }
+    }
+
+    private void CountFlagged(IEnumerable<string> categories, bool newlyFlagged)
+    {
+        if (newlyFlagged)
+        {
+            Interlocked.Increment(ref _flagged);
+        }
+
+        lock (_countsLock)
+        {
+            foreach (var category in categories)
+            {
+                _flaggedByCategory[category] = _flaggedByCategory.GetValueOrDefault(category) + 1;
             }
         }
     }

@@ -55,12 +55,7 @@ public static class ProxyRunner
                 // A label given twice is refused (reports would merge two audits); the default one is made unique.
                 label = settings.SessionLabel ?? sessions.FreeLabel($"session {DateTimeOffset.Now:yyyy-MM-dd HH:mm}");
                 sessionId = sessions.Start(label, Version, ruleSetHash, settings.Detection?.ProfileText,
-                    JsonSerializer.Serialize(new Dictionary<string, object?>
-                    {
-                        ["store"] = settings.Store.StoreAll ? "all" : "flagged",
-                        ["minSeverity"] = settings.Store.FlagThreshold.ToString(),
-                        [Options.DetectionSetup.SettingsKey] = settings.Detection?.StoredSources,
-                    }),
+                    JsonSerializer.Serialize(RecordedSettings(settings)),
                     DateTimeOffset.UtcNow);
             }
 
@@ -94,7 +89,7 @@ public static class ProxyRunner
             await using var trimmer = new MemoryTrimmer();
             var engine = settings.Detection?.CreateEngine();
             ReportSetup(logger, settings, authority, engine);
-            var pipeline = new AuditPipeline(engine, writer, settings.Store, settings.Redactor, view);
+            await using var pipeline = new AuditPipeline(engine, writer, settings.Store, settings.Redactor, view, logger);
             await using var server = ProxyServer.Create(settings.Proxy, authority, [pipeline], loggerFactory);
             try
             {
@@ -114,6 +109,7 @@ public static class ProxyRunner
             var reason = await signal.Requested;
             logger.LogInformation("{Signal} received: finishing in-flight exchanges and writing queued flows (a second signal exits at once)", reason);
             await server.StopAsync(DrainTimeout);
+            await pipeline.DisposeAsync(); // late findings of the last flows, before the writer closes
             await writer.DisposeAsync();
             CloseSession(settings, sessionId, logger);
 
@@ -184,5 +180,15 @@ public static class ProxyRunner
         {
             logger.LogWarning("Profile value {Field}={Value} is too short or a placeholder; it is not searched for", skipped.Field, skipped.Value);
         }
+    }
+
+    private static Dictionary<string, object?> RecordedSettings(RunSettings settings)
+    {
+        var recorded = new Dictionary<string, object?>
+        {
+            ["store"] = settings.Store.StoreAll ? "all" : "flagged",
+            ["minSeverity"] = settings.Store.FlagThreshold.ToString(),
+        };
+        return settings.Detection?.Recorded(recorded) ?? recorded;
     }
 }

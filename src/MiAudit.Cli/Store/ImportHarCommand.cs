@@ -40,7 +40,7 @@ public static class ImportHarCommand
             }
 
             var sessionId = new SessionStore(connection).Start(result.GetValue(label)!, ProxyRunner.Version, setup.Rules.Hash, setup.ProfileText,
-                JsonSerializer.Serialize(new Dictionary<string, object?> { ["importedFrom"] = path.FullName, [DetectionSetup.SettingsKey] = setup.StoredSources }),
+                JsonSerializer.Serialize(setup.Recorded(new() { ["importedFrom"] = path.FullName })),
                 DateTimeOffset.UtcNow);
             long findings = 0;
             using (var writer = new BatchWriter(connection, setup.Rules.Hash))

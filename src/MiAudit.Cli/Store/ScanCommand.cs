@@ -8,7 +8,8 @@ namespace MiAudit.Cli.Store;
 
 /// <summary>
 /// <c>miaudit scan</c>: re-runs the current rules over stored flows (after a rule update, or with a device profile
-/// added later) and replaces their findings. Each session is scanned on its own, navigations first.
+/// added later) and replaces their findings. Each session is scanned on its own, as live analysis saw it (see
+/// <see cref="MiAudit.Detection.DetectionEngine.AnalyzeRecorded"/>).
 /// </summary>
 public static class ScanCommand
 {
@@ -43,24 +44,19 @@ public static class ScanCommand
             foreach (var sessionId in ids)
             {
                 var (profileText, settingsJson) = store.RecordedWith(sessionId);
-                var setup = given ?? DetectionSetup.FromSession(profileText, settingsJson);
+                var setup = detection.WithGivenWindow(result, given ?? DetectionSetup.FromSession(profileText, settingsJson));
                 Console.WriteLine($"Session {sessionId}: {setup.Describe()}{(given is null ? " (as recorded)" : " (from the options)")}");
                 hashes.Add(setup.Rules.Hash);
                 var filter = new FindingFilter { SessionIds = [sessionId] };
                 var queries = new AuditQueries(connection);
                 var engine = setup.CreateEngine();
-                foreach (var stored in queries.Flows(filter))
-                {
-                    engine.ObserveRequest(stored.Flow);
-                }
 
                 // WAL lets a second connection write while this one streams the flows: memory stays flat.
                 using var writeConnection = AuditDatabase.Open(result.GetValue(db)!.FullName);
                 using (var writer = new BatchWriter(writeConnection, setup.Rules.Hash))
                 {
-                    foreach (var stored in queries.Flows(filter))
+                    foreach (var (stored, analysis) in engine.AnalyzeRecorded(queries.Flows(filter), queries.Flows(filter, byCompletion: true), s => s.Flow))
                     {
-                        var analysis = engine.Analyze(stored.Flow);
                         writer.ReplaceFindings(stored.RowId, analysis.Findings);
                         flows++;
                         before += stored.Findings.Count;

@@ -74,7 +74,7 @@ public sealed class DeviceProfileDetector : IDetector
                 {
                     context.Add(_attributeRule!, attribute.Value, attribute.Field, leaf.Path, snippet);
                 }
-                else if (_browserHeaderReports.FirstTime(context.Flow.ClientAddress, context.Site, attribute.Value))
+                else if (_browserHeaderReports.FirstTime(context.Flow.ClientAddress, context.Site, attribute.Value, context.Flow.Id))
                 {
                     // The browser sends its User-Agent (or client hints) to every site by design: reported once per
                     // client and destination, at info, so "flagged" keeps meaning something.

@@ -12,7 +12,11 @@ namespace MiAudit.Detection.Detectors;
 /// any decoded form (and hashed), URLs of visited sites' pages (single-page apps), search terms, and — separately and
 /// low — a full page URL in the Referer header.
 /// </summary>
-public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, PublicSuffixList sites) : IDetector
+/// <param name="visitWindow">
+/// A visit counts for requests that ended up to this long before it: a browser's typed-URL telemetry can reach the
+/// proxy before the navigation it reports. Live, the pipeline re-checks recent flows when a visit is learned.
+/// </param>
+public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, PublicSuffixList sites, TimeSpan visitWindow) : IDetector
 {
     // Vectorised and case-insensitive; string.IndexOf with OrdinalIgnoreCase goes char by char under invariant globalization.
     private static readonly SearchValues<string> Http = SearchValues.Create(["http"], StringComparison.OrdinalIgnoreCase);
@@ -35,8 +39,8 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
         }
 
         var snapshot = client.Snapshot();
-        var completedAt = context.Flow.CompletedAt;
-        Func<string, PatternMatch<HistoryTag>, bool> leaked = (text, m) => m.Tag.Site != context.Site && m.Tag.Time <= completedAt
+        var latestVisit = context.Flow.CompletedAt + visitWindow;
+        Func<string, PatternMatch<HistoryTag>, bool> leaked = (text, m) => m.Tag.Site != context.Site && m.Tag.Time <= latestVisit
             && (m.Tag.Term is null ? Boundaries.Url(text, m.Start, m.End) : Boundaries.Alphanumeric(text, m.Start, m.End));
         foreach (var leaf in context.Values)
         {
@@ -69,7 +73,7 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
 
             if (_visited is not null && leaf.Text.AsSpan().ContainsAny(Http))
             {
-                DetectPagesOfVisitedSites(context, leaf, snapshot, reported);
+                DetectPagesOfVisitedSites(context, leaf, snapshot, reported, latestVisit);
             }
         }
     }
@@ -119,7 +123,7 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
     }
 
     /// <summary>A page URL of a site the client visited, even when that exact URL never came as a navigation (SPA routes).</summary>
-    private void DetectPagesOfVisitedSites(DetectionContext context, Leaf leaf, HistorySnapshot snapshot, List<int>? reported)
+    private void DetectPagesOfVisitedSites(DetectionContext context, Leaf leaf, HistorySnapshot snapshot, List<int>? reported, DateTimeOffset latestVisit)
     {
         var text = leaf.Text;
         for (var at = NextHttp(text, 0); at >= 0; at = NextHttp(text, at + 4))
@@ -138,7 +142,7 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
             }
 
             var site = sites.RegistrableDomain(url.Host);
-            if (site != context.Site && snapshot.Sites.Contains(site))
+            if (site != context.Site && snapshot.Sites.TryGetValue(site, out var firstVisit) && firstVisit <= latestVisit)
             {
                 context.Add(_visited!, candidate, $"page URL on visited site {site}", leaf.Path, Snippet.Around(text, at, candidate.Length));
             }

@@ -19,13 +19,14 @@ public sealed class ClientHistory(int maxPages)
     private readonly Dictionary<string, SearchTerm> _terms = new(StringComparer.OrdinalIgnoreCase);
     private HistorySnapshot? _snapshot;
 
-    public void AddPage(VisitedPage page)
+    /// <summary>False when the page was known already (the first visit is the evidence; later ones add nothing to match).</summary>
+    public bool AddPage(VisitedPage page)
     {
         lock (_lock)
         {
             if (_byUrl.ContainsKey(page.Url))
             {
-                return; // the first visit is the evidence; later ones add nothing to match
+                return false;
             }
 
             _byUrl[page.Url] = _pages.AddLast(page);
@@ -36,17 +37,22 @@ public sealed class ClientHistory(int maxPages)
             }
 
             _snapshot = null;
+            return true;
         }
     }
 
-    public void AddSearch(SearchTerm term)
+    /// <summary>False when the term was known already.</summary>
+    public bool AddSearch(SearchTerm term)
     {
         lock (_lock)
         {
-            if (_terms.TryAdd(term.Term, term))
+            if (!_terms.TryAdd(term.Term, term))
             {
-                _snapshot = null;
+                return false;
             }
+
+            _snapshot = null;
+            return true;
         }
     }
 
@@ -77,7 +83,13 @@ public sealed class ClientHistory(int maxPages)
             patterns.Add((term.Term, new HistoryTag(null, term, "search term"), false));
         }
 
-        return new HistorySnapshot(new PatternSet<HistoryTag>(patterns), _pages.Select(p => p.Site).ToHashSet(StringComparer.Ordinal));
+        var sites = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var page in _pages)
+        {
+            sites[page.Site] = sites.TryGetValue(page.Site, out var first) && first < page.Time ? first : page.Time;
+        }
+
+        return new HistorySnapshot(new PatternSet<HistoryTag>(patterns), sites);
     }
 
     /// <summary>The forms a page URL takes in telemetry: whole, without scheme, without query, and hashed.</summary>
@@ -105,7 +117,8 @@ public sealed class ClientHistory(int maxPages)
 }
 
 /// <summary>An immutable view of a client's history for matching: safe to use while the history grows.</summary>
-public sealed record HistorySnapshot(PatternSet<HistoryTag> Patterns, IReadOnlySet<string> Sites);
+/// <param name="Sites">Each visited site, with when it was first visited.</param>
+public sealed record HistorySnapshot(PatternSet<HistoryTag> Patterns, IReadOnlyDictionary<string, DateTimeOffset> Sites);
 
 /// <summary>What a history pattern stands for: a page (with how it is written) or a search term.</summary>
 public sealed record HistoryTag(VisitedPage? Page, SearchTerm? Term, string Description)

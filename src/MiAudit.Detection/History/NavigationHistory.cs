@@ -16,32 +16,30 @@ public sealed class NavigationHistory(PublicSuffixList sites, int maxPagesPerCli
 
     public ClientHistory? For(string client) => _clients.GetValueOrDefault(client);
 
-    /// <summary>Learns from one request (the response is not needed).</summary>
-    public void Observe(Flow request)
+    /// <summary>Learns from one request (the response is not needed); true when it taught a page or search not known before.</summary>
+    public bool Observe(Flow request)
     {
         if (request.Method is not ("GET" or "POST") || request.Transport is FlowTransport.PassthroughTls or FlowTransport.OpaqueTcp)
         {
-            return;
+            return false;
         }
 
         if (IsTopLevelNavigation(request) && Uri.TryCreate(request.Url, UriKind.Absolute, out var url))
         {
             var history = _clients.GetOrAdd(request.ClientAddress, _ => new ClientHistory(maxPagesPerClient));
-            history.AddPage(new VisitedPage(request.Url, sites.RegistrableDomain(url.Host), request.StartedAt, "navigation"));
+            var learned = history.AddPage(new VisitedPage(request.Url, sites.RegistrableDomain(url.Host), request.StartedAt, "navigation"));
             if (SearchEngines.TermOf(url) is { Length: >= 3 } term)
             {
-                history.AddSearch(new SearchTerm(term, sites.RegistrableDomain(url.Host), request.StartedAt));
+                learned |= history.AddSearch(new SearchTerm(term, sites.RegistrableDomain(url.Host), request.StartedAt));
             }
 
-            return;
+            return learned;
         }
 
-        if (request.RequestHeader("referer") is { } referer && Uri.TryCreate(referer, UriKind.Absolute, out var page)
-            && page.PathAndQuery.Length > 1 && sites.SameSite(page.Host, request.Host))
-        {
-            _clients.GetOrAdd(request.ClientAddress, _ => new ClientHistory(maxPagesPerClient))
+        return request.RequestHeader("referer") is { } referer && Uri.TryCreate(referer, UriKind.Absolute, out var page)
+            && page.PathAndQuery.Length > 1 && sites.SameSite(page.Host, request.Host)
+            && _clients.GetOrAdd(request.ClientAddress, _ => new ClientHistory(maxPagesPerClient))
                 .AddPage(new VisitedPage(referer, sites.RegistrableDomain(page.Host), request.StartedAt, "same-site Referer"));
-        }
     }
 
     public static bool IsTopLevelNavigation(Flow request)

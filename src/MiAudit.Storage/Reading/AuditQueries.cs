@@ -58,7 +58,8 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
     }
 
     /// <summary>Stored flows (with their findings) in time order; with a findings filter, only flows that have a matching finding.</summary>
-    public IEnumerable<StoredFlow> Flows(FindingFilter filter)
+    /// <param name="byCompletion">In the order they finished (the order live analysis saw them) rather than started.</param>
+    public IEnumerable<StoredFlow> Flows(FindingFilter filter, bool byCompletion = false)
     {
         using var command = connection.CreateCommand();
         var conditions = filter.FlowConditions(command);
@@ -69,7 +70,7 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
         }
 
         // Enumerated here, not returned: the command must live until the caller has read the last row.
-        foreach (var flow in ReadFlows(command, FindingFilter.And(conditions)))
+        foreach (var flow in ReadFlows(command, FindingFilter.And(conditions), byCompletion ? "f.completed_at, f.id" : "f.started_at, f.id"))
         {
             yield return flow;
         }
@@ -110,7 +111,7 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
         return ReadFlows(command, "f.id = $flow").FirstOrDefault();
     }
 
-    private IEnumerable<StoredFlow> ReadFlows(SqliteCommand command, string where)
+    private IEnumerable<StoredFlow> ReadFlows(SqliteCommand command, string where, string order = "f.started_at, f.id")
     {
         command.CommandText = $"""
             SELECT f.id, f.uid, s.label, f.started_at, f.completed_at, f.client_address, f.client_port, f.transport, f.http_version,
@@ -121,7 +122,7 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
                    f.ws_client_messages, f.ws_client_bytes, f.ws_server_messages, f.ws_server_bytes, f.tls_fingerprint
             FROM flows f JOIN sessions s ON s.id = f.session_id
             WHERE {where}
-            ORDER BY f.started_at, f.id;
+            ORDER BY {order};
             """;
         using var reader = command.ExecuteReader();
         while (reader.Read())

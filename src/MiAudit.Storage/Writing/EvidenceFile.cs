@@ -97,6 +97,11 @@ internal sealed class EvidenceFile : IDisposable
                 _inserter.DeleteSnapshot(operation.FlowId);
                 _inserter.Insert(sessionId, operation.Record!, ruleSetHash);
                 break;
+            case WriteKind.Revise:
+                // In a spill file the row may be in the database instead: write-back replaces it there by uid.
+                _inserter.Delete(operation.FlowId);
+                _inserter.Insert(sessionId, operation.Record!, ruleSetHash);
+                break;
             case WriteKind.Delete:
                 _inserter.Delete(operation.FlowId);
                 if (_recordsDiscards)

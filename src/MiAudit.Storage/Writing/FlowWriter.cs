@@ -149,6 +149,19 @@ public sealed class FlowWriter : IAsyncDisposable
         Enqueue(new Operation(record.Flow.Id, record));
     }
 
+    /// <summary>
+    /// A finished flow's record again, after its verdict (<see cref="WriteAsync"/> or <see cref="Discard"/>) was queued:
+    /// its analysis changed since (a page visited later made it a leak). The stored row, if any, is replaced; a flow
+    /// that was not kept is stored now.
+    /// </summary>
+    /// <param name="wasStored">Whether the first verdict kept the flow (then it is not counted again).</param>
+    public async ValueTask ReviseAsync(FlowRecord record, bool wasStored, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed), this);
+        await _memory.AcquireAsync(MemoryOf(record));
+        Enqueue(new Operation(record.Flow.Id, record, wasStored ? Revision.OfStored : Revision.OfDiscarded));
+    }
+
     /// <summary>A staged flow that is not to be kept after all (the store policy keeps flagged flows only).</summary>
     public void Discard(Guid flowId)
     {
@@ -221,6 +234,13 @@ public sealed class FlowWriter : IAsyncDisposable
     private long Apply(Operation operation, WriteBatch batch)
     {
         var released = operation.Record is { } held ? MemoryOf(held) : 0;
+        if (operation.Revision != Revision.None)
+        {
+            // Queued after the flow's verdict, so that verdict is applied already: no stage or snapshot state is left.
+            batch.Add(operation.Revision == Revision.OfStored ? WriteKind.Revise : WriteKind.Insert, operation.Record!);
+            return released;
+        }
+
         if (operation.Record is { Flow.InProgress: true } snapshot)
         {
             // Snapshots are best effort while spilling; in the database a late one finds the finished row and is dropped.
@@ -556,6 +576,13 @@ public sealed class FlowWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>A verdict for a flow: its final record, or null when it is not to be kept.</summary>
-    private readonly record struct Operation(Guid FlowId, FlowRecord? Record);
+    /// <summary>A verdict for a flow: its final record, or null when it is not to be kept; or a revision of a verdict.</summary>
+    private readonly record struct Operation(Guid FlowId, FlowRecord? Record, Revision Revision = Revision.None);
+
+    private enum Revision
+    {
+        None,
+        OfStored,
+        OfDiscarded,
+    }
 }

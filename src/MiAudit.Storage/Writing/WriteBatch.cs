@@ -17,6 +17,9 @@ internal enum WriteKind
     /// finished row already there stays (a late snapshot is then dropped).
     /// </summary>
     Replace,
+
+    /// <summary>A finished flow stored before whose analysis changed later: its row is replaced (not counted again).</summary>
+    Revise,
 }
 
 internal readonly record struct WriteOperation(WriteKind Kind, Guid FlowId, FlowRecord? Record);
@@ -41,7 +44,7 @@ internal sealed class WriteBatch
     {
         Operations.Add(new WriteOperation(kind, record.Flow.Id, record));
         Rows += RowsOf(record);
-        if (!record.AnalysisPending && !record.Flow.InProgress)
+        if (!record.AnalysisPending && !record.Flow.InProgress && kind != WriteKind.Revise)
         {
             FinalFlows++;
         }

@@ -1,3 +1,4 @@
+using MiAudit.Flows;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -43,6 +44,42 @@ public class UrlLeakDetectorTests
         Assert.Contains("without query", leak.MatchedAs);
         Assert.Contains("https://news.example.com/politics/article-42?ref=run3", leak.MatchedAs); // the visit it matched: the latest
     }
+
+    [Fact]
+    public void A_url_sent_up_to_the_visit_window_before_its_navigation_is_a_leak()
+    {
+        // Typed-URL telemetry reaches the proxy before the navigation it reports; 30 s is the default window.
+        var navigation = FlowBuilder.Navigation(Article);
+        var (inWindow, tooEarly) = (TypedUrlEnding(navigation, TimeSpan.FromSeconds(10)), TypedUrlEnding(navigation, TimeSpan.FromSeconds(31)));
+
+        var offline = TestDevice.Engine().AnalyzeAll([inWindow, tooEarly, navigation]).ToDictionary(r => r.Flow.Id, r => r.Analysis.Findings);
+
+        Assert.Contains(offline[inWindow.Id], f => f.RuleId == "visited-url-leak" && f.Value == Article);
+        Assert.DoesNotContain(offline[tooEarly.Id], f => f.RuleId == "visited-url-leak");
+
+        // Live, the beacon was analysed before the visit was known; the re-check when it is learned finds the same.
+        var live = TestDevice.Engine();
+        Assert.DoesNotContain(live.Analyze(inWindow).Findings, f => f.RuleId == "visited-url-leak");
+        Assert.True(live.ObserveRequest(navigation)); // something new was learned: recent flows are re-checked
+        Assert.False(live.ObserveRequest(navigation));
+        Assert.Equal(offline[inWindow.Id].Select(f => (f.RuleId, f.Value, f.LeafPath)), live.Analyze(inWindow).Findings.Select(f => (f.RuleId, f.Value, f.LeafPath)));
+        Assert.DoesNotContain(live.Analyze(tooEarly).Findings, f => f.RuleId == "visited-url-leak");
+    }
+
+    [Fact]
+    public void The_visit_window_can_be_closed()
+    {
+        var navigation = FlowBuilder.Navigation(Article);
+        var engine = new DetectionEngine(TestDevice.Engine().Rules, visitWindow: TimeSpan.Zero);
+
+        Assert.All(engine.AnalyzeAll([TypedUrlEnding(navigation, TimeSpan.FromSeconds(1)), navigation]),
+            r => Assert.DoesNotContain(r.Analysis.Findings, f => f.RuleId == "visited-url-leak"));
+    }
+
+    /// <summary>A tracker request carrying the article's URL that finished <paramref name="before"/> the navigation started.</summary>
+    private static Flow TypedUrlEnding(Flow navigation, TimeSpan before) =>
+        FlowBuilder.Post("https://t.tracker.example.net/typed").From(navigation.ClientAddress).Body($$"""{"url":"{{Article}}"}""", "application/json").Build()
+            with { StartedAt = navigation.StartedAt - before - TimeSpan.FromSeconds(1), CompletedAt = navigation.StartedAt - before };
 
     [Fact]
     public void The_exact_visit_wins_over_its_path_siblings()
