@@ -16,6 +16,7 @@ namespace MiAudit.Detection;
 public sealed class DetectionEngine
 {
     private readonly IDetector[] _detectors;
+    private readonly Rule[] _layouts;
     private readonly DecodeLimits _limits;
     private readonly PublicSuffixList _sites;
 
@@ -31,6 +32,7 @@ public sealed class DetectionEngine
         _limits = limits ?? DecodeLimits.Default;
         _sites = sites ?? PublicSuffixList.Default;
         History = new NavigationHistory(_sites);
+        _layouts = rules.Enabled(RuleKind.Endpoint).Where(r => r.Payload is not null).ToArray();
         var profileDetector = new DeviceProfileDetector(rules, Profile);
         SkippedProfileValues = profileDetector.Skipped;
         _detectors =
@@ -76,6 +78,16 @@ public sealed class DetectionEngine
             ? new DecodedRequest() // only the tunnel's host is known
             : RequestDecoder.Decode(flow, _limits);
         var context = new DetectionContext(flow, decoded, _sites.RegistrableDomain(flow.Host));
+        List<PayloadLayout>? layouts = null;
+        foreach (var rule in _layouts)
+        {
+            if (rule.Endpoint!.Matches(flow, decoded.ParameterNames))
+            {
+                (layouts ??= []).Add(rule.Payload!);
+            }
+        }
+
+        context.Layouts = layouts ?? context.Layouts;
         foreach (var detector in _detectors)
         {
             try

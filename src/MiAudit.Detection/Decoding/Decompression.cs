@@ -42,6 +42,11 @@ internal static class Decompression
     public static byte[]? TryDecompress(byte[] data, string format, int limit, out bool truncated)
     {
         truncated = false;
+        if (format == "snappy")
+        {
+            return TrySnappy(data, limit, out truncated);
+        }
+
         try
         {
             using var input = new MemoryStream(data, writable: false);
@@ -81,6 +86,29 @@ internal static class Decompression
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Snappy's raw block format (what GrowingIO's SDKs send): one block whose header states its length, so a block
+    /// larger than the limit is not read at all rather than cut.
+    /// </summary>
+    private static byte[]? TrySnappy(byte[] data, int limit, out bool truncated)
+    {
+        truncated = false;
+        try
+        {
+            if (Snappier.Snappy.GetUncompressedLength(data) > limit)
+            {
+                truncated = true;
+                return null;
+            }
+
+            return Snappier.Snappy.DecompressToArray(data);
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or IndexOutOfRangeException)
+        {
+            return null;
         }
     }
 

@@ -11,6 +11,7 @@ public sealed class LeafPath
     private readonly LeafPath? _parent;
     private readonly string _step;
     private readonly StepKind _kind;
+    private readonly string? _name;
     private string? _text;
 
     private LeafPath(LeafPath? parent, string step, StepKind kind, string? fieldName)
@@ -18,6 +19,7 @@ public sealed class LeafPath
         _parent = parent;
         _step = step;
         _kind = kind;
+        _name = fieldName;
         TransformCount = (parent?.TransformCount ?? 0) + (kind == StepKind.Transform ? 1 : 0);
         FieldName = fieldName ?? parent?.FieldName;
         Location = parent?.Location ?? step;
@@ -52,6 +54,41 @@ public sealed class LeafPath
     public LeafPath Bracket(string name) => new(this, $"[{name}]", StepKind.Field, name);
 
     public LeafPath Index(int index) => new(this, $"[{index}]", StepKind.Field, null);
+
+    /// <summary>A protobuf field by its number, rendered <c>.#46</c> (its name is the number).</summary>
+    public LeafPath FieldNumber(int number) => new(this, $".#{number}", StepKind.Field, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// The named fields inside the innermost JSON or protobuf document the value sits in, indexes left out:
+    /// <c>properties.$url</c> for <c>… → json[0].properties.$url → base64</c>, <c>1.46</c> for <c>… → protobuf.#1[0].#46</c>;
+    /// null outside such a document. SDK payload layouts name their fields this way.
+    /// </summary>
+    public string? DocumentField
+    {
+        get
+        {
+            var names = new List<string>();
+            for (var step = this; step is not null; step = step._parent)
+            {
+                switch (step._kind)
+                {
+                    case StepKind.Transform when step._step is "json" or "protobuf":
+                        names.Reverse();
+                        return names.Count == 0 ? null : string.Join('.', names);
+                    case StepKind.Transform:
+                        names.Clear(); // fields met so far were inside a value decoded further
+                        break;
+                    case StepKind.Field when step._name is { } name:
+                        names.Add(name);
+                        break;
+                    case StepKind.Location:
+                        return null;
+                }
+            }
+
+            return null;
+        }
+    }
 
     public LeafPath Transform(string name) => new(this, name, StepKind.Transform, null);
 

@@ -111,6 +111,8 @@ public static class RequestDecoder
             path = path.Transform(encoding);
         }
 
+        (bytes, path) = SdkBodyCodings.Undo(flow, bytes, path, expander);
+
         var contentType = flow.RequestHeader("content-type") ?? "";
         if (IsForm(contentType, bytes, out var formText))
         {

@@ -34,6 +34,9 @@ public sealed class DetectionContext
 
     public List<Finding> Findings { get; } = [];
 
+    /// <summary>The SDK layouts of the endpoints this flow matches (set by the engine before any detector runs).</summary>
+    public IReadOnlyList<PayloadLayout> Layouts { get; set; } = [];
+
     /// <summary>The findings, those repeated across WebSocket messages saying in how many more they were.</summary>
     public IReadOnlyList<Finding> Result()
     {
@@ -92,6 +95,17 @@ public sealed class DetectionContext
         if (shape is not null)
         {
             _perMessage[(rule.Id, value, shape)] = (Findings.Count, 0); // the finding about to be added
+        }
+
+        if (Layouts.Count > 0 && path.DocumentField is { } field)
+        {
+            foreach (var layout in Layouts)
+            {
+                if (layout.Describe(field) is { } named)
+                {
+                    matchedAs = $"{matchedAs}; {named}";
+                }
+            }
         }
 
         Findings.Add(new Finding

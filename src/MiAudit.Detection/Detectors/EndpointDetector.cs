@@ -16,8 +16,7 @@ public sealed class EndpointDetector(RuleSet rules) : IDetector
         foreach (var rule in _rules)
         {
             var pattern = rule.Endpoint!;
-            if (!pattern.MatchesHost(flow.Host) || !pattern.MatchesPath(flow.Path) || !pattern.MatchesMethod(flow.Method)
-                || (pattern.ParameterGroups.Count > 0 && !pattern.MatchesParameters(context.ParameterNames)))
+            if (!pattern.Matches(flow, context.ParameterNames))
             {
                 continue;
             }

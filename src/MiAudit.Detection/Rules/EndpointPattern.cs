@@ -38,6 +38,11 @@ public sealed record EndpointPattern(
     public bool MatchesMethod(string method) => Methods.Count == 0 || Methods.Contains(method, StringComparer.OrdinalIgnoreCase);
 
     public bool MatchesParameters(IReadOnlySet<string> names) => ParameterGroups.All(group => group.Any(names.Contains));
+
+    /// <summary>Host, path, method and parameter shape all match (the names of the query and form-body parameters).</summary>
+    public bool Matches(Flows.Flow flow, IReadOnlySet<string> parameterNames) =>
+        MatchesHost(flow.Host) && MatchesPath(flow.Path) && MatchesMethod(flow.Method)
+        && (ParameterGroups.Count == 0 || MatchesParameters(parameterNames));
 }
 
 /// <summary>

@@ -59,6 +59,9 @@ public sealed record Rule
     /// <summary>For <see cref="RuleKind.Endpoint"/>.</summary>
     public EndpointPattern? Endpoint { get; init; }
 
+    /// <summary>For <see cref="RuleKind.Endpoint"/>: how the SDK behind the endpoint lays out its events, if known.</summary>
+    public PayloadLayout? Payload { get; init; }
+
     /// <summary>For <see cref="RuleKind.Value"/>: literal values, matched case-insensitively.</summary>
     public IReadOnlyList<string> Values { get; init; } = [];
 

@@ -60,7 +60,7 @@ public static class RuleFileReader
 
     private static Rule ParseRule(YamlSource source, YamlMappingNode node)
     {
-        source.OnlyKeys(node, "a rule", "id", "kind", "title", "category", "severity", "description", "enabled", "references", "match");
+        source.OnlyKeys(node, "a rule", "id", "kind", "title", "category", "severity", "description", "enabled", "references", "match", "payload");
         var id = source.Scalar(source.Required(node, "id", "a rule"), "id");
         if (!Regex.IsMatch(id, "^[a-z0-9][a-z0-9._-]*$"))
         {
@@ -100,9 +100,19 @@ public static class RuleFileReader
             Source = $"{source.Name}:{node.Start.Line}",
         };
 
+        var payload = source.Optional(node, "payload");
+        if (payload is not null && kind != RuleKind.Endpoint)
+        {
+            throw source.Error(payload, $"only endpoint rules take a 'payload' layout; '{id}' is of kind '{kindName}'");
+        }
+
         return kind switch
         {
-            RuleKind.Endpoint => rule with { Endpoint = ParseEndpoint(source, match ?? throw source.Error(node, $"endpoint rule '{id}' needs 'match'")) },
+            RuleKind.Endpoint => rule with
+            {
+                Endpoint = ParseEndpoint(source, match ?? throw source.Error(node, $"endpoint rule '{id}' needs 'match'")),
+                Payload = payload is null ? null : ParsePayload(source, source.Mapping(payload, "a payload layout")),
+            },
             RuleKind.Value => ParseValues(source, rule, match ?? throw source.Error(node, $"value rule '{id}' needs 'match'")),
             _ when match is not null => throw source.Error(match, $"rules of kind '{kindName}' take no 'match'; their detector is built in"),
             _ => rule,
@@ -148,6 +158,30 @@ public static class RuleFileReader
         }
 
         return new EndpointPattern(hosts, path, methods, groups);
+    }
+
+    /// <summary><c>sdk:</c> the SDK's name; <c>fields:</c> field path (indexes left out) → what it holds.</summary>
+    private static PayloadLayout ParsePayload(YamlSource source, YamlMappingNode payload)
+    {
+        source.OnlyKeys(payload, "a payload layout", "sdk", "fields");
+        var sdk = source.Scalar(source.Required(payload, "sdk", "a payload layout"), "sdk");
+        var fieldsNode = source.Mapping(source.Required(payload, "fields", "a payload layout"), "fields");
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in fieldsNode.Children)
+        {
+            var field = source.Scalar(key, "a field path");
+            if (field.Length == 0 || field.Contains('[') || field.StartsWith('.') || field.EndsWith('.'))
+            {
+                throw source.Error(key, $"field path '{field}' must be names joined by '.', without indexes (properties.$url, 1.46)");
+            }
+
+            if (!fields.TryAdd(field, source.Scalar(value, $"what field '{field}' holds")))
+            {
+                throw source.Error(key, $"field '{field}' appears twice in this layout");
+            }
+        }
+
+        return new PayloadLayout(sdk, fields);
     }
 
     private static Rule ParseValues(YamlSource source, Rule rule, YamlMappingNode match)

@@ -28,6 +28,7 @@ internal static class DecoderRegistry
         new ContainerDecoder(),
         new ReadableTextDecoder(),
         new RawDeflateDecoder(),
+        new ProtobufDecoder(),
         new BinaryStringsDecoder(),
     ];
 }

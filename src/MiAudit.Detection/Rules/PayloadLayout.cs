@@ -1,0 +1,14 @@
+namespace MiAudit.Detection.Rules;
+
+/// <summary>
+/// An SDK adapter, as data (an endpoint rule's <c>payload:</c>, in the spirit of TrackHAR's adapters): what the
+/// fields of the SDK's events mean, keyed by their path inside the JSON or protobuf document with indexes left out
+/// (<c>properties.$device_id</c>, <c>1.46</c>). A finding inside a flow to that endpoint, in such a field, says which
+/// SDK field it is: "Sensors Analytics field properties.$device_id (device id)", not only a leaf path.
+/// </summary>
+public sealed record PayloadLayout(string Sdk, IReadOnlyDictionary<string, string> Fields)
+{
+    /// <summary>How a finding in <paramref name="documentField"/> names it, or null for a field the layout does not know.</summary>
+    public string? Describe(string documentField) =>
+        Fields.TryGetValue(documentField, out var meaning) ? $"{Sdk} field {documentField} ({meaning})" : null;
+}
