@@ -77,17 +77,7 @@ public sealed class DetectionEngine
         var decoded = flow.Transport is FlowTransport.PassthroughTls or FlowTransport.OpaqueTcp
             ? new DecodedRequest() // only the tunnel's host is known
             : RequestDecoder.Decode(flow, _limits);
-        var context = new DetectionContext(flow, decoded, _sites.RegistrableDomain(flow.Host));
-        List<PayloadLayout>? layouts = null;
-        foreach (var rule in _layouts)
-        {
-            if (rule.Endpoint!.Matches(flow, decoded.ParameterNames))
-            {
-                (layouts ??= []).Add(rule.Payload!);
-            }
-        }
-
-        context.Layouts = layouts ?? context.Layouts;
+        var context = new DetectionContext(flow, decoded, _sites.RegistrableDomain(flow.Host), _layouts);
         foreach (var detector in _detectors)
         {
             try

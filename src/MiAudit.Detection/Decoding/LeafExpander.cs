@@ -57,6 +57,12 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
     /// <summary>Walks the registry; true when a decoding produced children that carry the whole value.</summary>
     private bool Expand(string text, ReadOnlyMemory<byte> utf8, LeafPath path)
     {
+        if (UndecodedTexts.Contains(text))
+        {
+            return false;
+        }
+
+        var (leaves, notes) = (output.Leaves.Count, output.LimitsReached.Count);
         var span = text.AsSpan();
         foreach (var decoder in DecoderRegistry.Text)
         {
@@ -71,6 +77,11 @@ internal sealed class LeafExpander(DecodeLimits limits, DecodedRequest output)
                         return false;
                 }
             }
+        }
+
+        if (output.Leaves.Count == leaves && output.LimitsReached.Count == notes && DecompressionRoom == limits.MaxDecompressedBytes)
+        {
+            UndecodedTexts.Add(text); // nothing came of it, and no limit (noted, or a budget partly spent) decided that
         }
 
         return false;

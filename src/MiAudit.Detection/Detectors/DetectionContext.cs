@@ -18,11 +18,16 @@ public sealed class DetectionContext
     private readonly Dictionary<(string Rule, string Value, string Path), (int Finding, int More)> _perMessage = [];
     private Leaf[]? _values;
 
-    public DetectionContext(Flow flow, DecodedRequest decoded, string site)
+    private readonly IReadOnlyList<Rule> _layoutRules;
+    private List<PayloadLayout>? _layouts;
+
+    /// <param name="layoutRules">Endpoint rules with an SDK payload layout: the flow is matched against them when a finding needs it.</param>
+    public DetectionContext(Flow flow, DecodedRequest decoded, string site, IReadOnlyList<Rule>? layoutRules = null)
     {
         Flow = flow;
         Decoded = decoded;
         Site = site;
+        _layoutRules = layoutRules ?? [];
     }
 
     public Flow Flow { get; }
@@ -34,8 +39,9 @@ public sealed class DetectionContext
 
     public List<Finding> Findings { get; } = [];
 
-    /// <summary>The SDK layouts of the endpoints this flow matches (set by the engine before any detector runs).</summary>
-    public IReadOnlyList<PayloadLayout> Layouts { get; set; } = [];
+    /// <summary>The SDK layouts of the endpoints this flow matches (worked out on the first finding: most flows have none).</summary>
+    public IReadOnlyList<PayloadLayout> Layouts => _layouts ??= _layoutRules
+        .Where(rule => rule.Endpoint!.Matches(Flow, ParameterNames)).Select(rule => rule.Payload!).ToList();
 
     /// <summary>The findings, those repeated across WebSocket messages saying in how many more they were.</summary>
     public IReadOnlyList<Finding> Result()

@@ -39,6 +39,25 @@ public class DecoderTests
     }
 
     [Fact]
+    public void Values_decode_the_same_the_second_time_though_undecodable_texts_are_remembered()
+    {
+        var random = new Random(11);
+        var tokens = Vectors.Select(v => (string)v[1]).Concat(Enumerable.Range(0, 50).Select(_ => Convert.ToHexString(RandomBytes(random, 24)))).ToList();
+        foreach (var token in tokens)
+        {
+            var (first, second) = (Decode(token), Decode(token));
+            Assert.Equal(first.Leaves.Select(l => $"{l.Path}={l.Text}"), second.Leaves.Select(l => $"{l.Path}={l.Text}"));
+        }
+    }
+
+    private static byte[] RandomBytes(Random random, int count)
+    {
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    [Fact]
     public void Mime_base64_with_crlf_decodes_too()
     {
         var wrapped = Convert.ToBase64String(Encoding.UTF8.GetBytes(Long), Base64FormattingOptions.InsertLineBreaks); // CRLF every 76
