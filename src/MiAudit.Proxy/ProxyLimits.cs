@@ -17,7 +17,9 @@ public static class ProxyLimits
     {
         limits.MaxConcurrentConnections = 10_000;
         limits.MaxConcurrentUpgradedConnections = 2_000;
-        limits.MaxRequestLineSize = options.MaxRequestLineBytes;
+        // Kestrel resets an HTTP/2 stream whose :path is over this, leaving no record: it gets the whole head's limit,
+        // and the request handler answers a target over --max-request-line with 414 and a rejected flow (either version).
+        limits.MaxRequestLineSize = Math.Max(options.MaxRequestHeadersBytes, options.MaxRequestLineBytes);
         limits.MaxRequestHeadersTotalSize = Math.Max(options.MaxRequestHeadersBytes, options.MaxRequestLineBytes);
         limits.MaxRequestHeaderCount = MaxRequestHeaderCount;
         limits.MaxRequestBufferSize = 1024 * 1024;
@@ -28,7 +30,8 @@ public static class ProxyLimits
         limits.MinRequestBodyDataRate = null; // phones on bad Wi-Fi upload slowly
         limits.MinResponseDataRate = null;
         limits.Http2.MaxStreamsPerConnection = 128;
-        limits.Http2.MaxRequestHeaderFieldSize = options.MaxRequestLineBytes;
+        // A field over this is a connection error (GOAWAY, no record): fields get the whole head's limit too.
+        limits.Http2.MaxRequestHeaderFieldSize = Math.Max(options.MaxRequestHeadersBytes, options.MaxRequestLineBytes);
         limits.Http2.HeaderTableSize = 4096;
         limits.Http2.MaxFrameSize = 16 * 1024;
         limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(60);

@@ -41,6 +41,22 @@ public class RejectedRequestTests(ProxyEnvironment env) : IClassFixture<ProxyEnv
     }
 
     [Fact]
+    public async Task An_http2_path_over_the_limit_is_answered_414_and_a_rejected_flow()
+    {
+        // Before: Kestrel reset the connection (COMPRESSION_ERROR) and nothing was on the record.
+        using var client = env.Client(HttpVersion.Version20, HttpVersionPolicy.RequestVersionExact);
+        var query = "?q=" + new string('d', 70 * 1024) + "&case=h2-long";
+        using var response = await client.GetAsync(env.Https("/echo" + query));
+
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, response.StatusCode);
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Query == query);
+        Assert.Equal(FlowError.RequestRejected, flow.Error?.Kind);
+        Assert.Equal(414, flow.StatusCode);
+        Assert.Equal("HTTP/2", flow.HttpVersion);
+        Assert.Contains("--max-request-line", flow.Error!.Message);
+    }
+
+    [Fact]
     public async Task Raw_utf8_in_the_target_is_a_rejected_flow_whose_reason_holds_the_line_as_read()
     {
         using var connection = await RawProxyConnection.OpenAsync(env.ProxyEndPoint);
