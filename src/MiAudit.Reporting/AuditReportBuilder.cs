@@ -290,8 +290,11 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
         /// What a finding is evidence of, without its particulars: "visited URL (navigation at 09:00:01)" compares as
         /// "visited URL", so the same kind of leak lines up across sessions.
         /// </summary>
+        /// <summary>How it matched, without the details that differ per finding: the SDK field it sits in, the visit's time.</summary>
         private static string MatchKind(string matchedAs)
         {
+            var field = matchedAs.IndexOf(" — ", StringComparison.Ordinal);
+            matchedAs = field > 0 ? matchedAs[..field] : matchedAs;
             var detail = matchedAs.EndsWith(')') ? matchedAs.LastIndexOf(" (", StringComparison.Ordinal) : -1;
             return detail > 0 ? matchedAs[..detail] : matchedAs;
         }

@@ -109,7 +109,7 @@ public sealed class DetectionContext
             {
                 if (layout.Describe(field) is { } named)
                 {
-                    matchedAs = $"{matchedAs}; {named}";
+                    matchedAs = $"{matchedAs} — {named}";
                 }
             }
         }

@@ -76,7 +76,7 @@ public class SdkAdapterTests
 
         var findings = engine.Analyze(FlowBuilder.Get($"https://sa.tracker.example.net/sa.gif?project=p&{SensorsWire.JsTrackData(@event)}"));
 
-        Assert.Contains(findings, f => f.RuleId == "visited-url-leak" && f.MatchedAs.EndsWith("; Sensors Analytics field properties.$url (page URL)"));
+        Assert.Contains(findings, f => f.RuleId == "visited-url-leak" && f.MatchedAs.EndsWith(" — Sensors Analytics field properties.$url (page URL)"));
         Assert.Contains(findings, f => f.LeafPath.EndsWith("json.properties.$device_id") && f.MatchedAs.Contains("Sensors Analytics field properties.$device_id (device id)"));
         Assert.Contains(findings, f => f.LeafPath.EndsWith("json.distinct_id") && f.MatchedAs.Contains("Sensors Analytics field distinct_id"));
     }
@@ -112,7 +112,7 @@ public class SdkAdapterTests
 
         var findings = new DetectionEngine(rules, TestDevice.Profile).Analyze(FlowBuilder.Post("https://t.acme.example/acme/v1/batch").Body(body, "application/json").Build()).Findings;
 
-        Assert.Contains(findings, f => f.Value == TestDevice.AndroidId && f.MatchedAs.EndsWith("; ACME field events.hw (hardware id)"));
+        Assert.Contains(findings, f => f.Value == TestDevice.AndroidId && f.MatchedAs.EndsWith(" — ACME field events.hw (hardware id)"));
         var wrongKind = Assert.Throws<ConfigurationFileException>(() => RuleFileReader.Parse("""
             - id: x
               kind: value
