@@ -17,6 +17,7 @@ public sealed class DetectionEngine
 {
     private readonly IDetector[] _detectors;
     private readonly Rule[] _layouts;
+    private readonly bool _composesUrls;
     private readonly DecodeLimits _limits;
     private readonly PublicSuffixList _sites;
 
@@ -33,6 +34,7 @@ public sealed class DetectionEngine
         _sites = sites ?? PublicSuffixList.Default;
         History = new NavigationHistory(_sites);
         _layouts = rules.Enabled(RuleKind.Endpoint).Where(r => r.Payload is not null).ToArray();
+        _composesUrls = _layouts.Any(r => r.Payload!.Urls.Count > 0);
         var profileDetector = new DeviceProfileDetector(rules, Profile);
         SkippedProfileValues = profileDetector.Skipped;
         _detectors =
@@ -78,6 +80,10 @@ public sealed class DetectionEngine
             ? new DecodedRequest() // only the tunnel's host is known
             : RequestDecoder.Decode(flow, _limits);
         var context = new DetectionContext(flow, decoded, _sites.RegistrableDomain(flow.Host), _layouts);
+        if (_composesUrls && !flow.RequestBody.Bytes.IsEmpty && context.Layouts.Count > 0)
+        {
+            PageUrlComposer.Compose(decoded, context.Layouts); // before any detector reads the leaves
+        }
         foreach (var detector in _detectors)
         {
             try

@@ -32,6 +32,9 @@ public sealed class LeafPath
         Transform,
     }
 
+    /// <summary>The path one step up (a field's object, a transform's input); null at a location.</summary>
+    public LeafPath? Parent => _parent;
+
     /// <summary>How many decoding steps led here.</summary>
     public int TransformCount { get; }
 

@@ -6,7 +6,12 @@ namespace MiAudit.Detection.Rules;
 /// (<c>properties.$device_id</c>, <c>1.46</c>). A finding inside a flow to that endpoint, in such a field, says which
 /// SDK field it is: "Sensors Analytics field properties.$device_id (device id)", not only a leaf path.
 /// </summary>
-public sealed record PayloadLayout(string Sdk, IReadOnlyDictionary<string, string> Fields)
+/// <param name="Urls">
+/// Fields of one event that together are a page URL (host, path and optionally query), for SDKs that send a page
+/// in parts (GrowingIO: <c>domain</c>, <c>path</c>, <c>query</c>): the parts are joined into one more value, so the
+/// visited-URL rule can find the page.
+/// </param>
+public sealed record PayloadLayout(string Sdk, IReadOnlyDictionary<string, string> Fields, IReadOnlyList<IReadOnlyList<string>> Urls)
 {
     /// <summary>How a finding in <paramref name="documentField"/> names it, or null for a field the layout does not know.</summary>
     public string? Describe(string documentField) =>

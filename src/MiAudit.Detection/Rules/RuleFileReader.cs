@@ -163,7 +163,7 @@ public static class RuleFileReader
     /// <summary><c>sdk:</c> the SDK's name; <c>fields:</c> field path (indexes left out) → what it holds.</summary>
     private static PayloadLayout ParsePayload(YamlSource source, YamlMappingNode payload)
     {
-        source.OnlyKeys(payload, "a payload layout", "sdk", "fields");
+        source.OnlyKeys(payload, "a payload layout", "sdk", "fields", "urls");
         var sdk = source.Scalar(source.Required(payload, "sdk", "a payload layout"), "sdk");
         var fieldsNode = source.Mapping(source.Required(payload, "fields", "a payload layout"), "fields");
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -181,7 +181,26 @@ public static class RuleFileReader
             }
         }
 
-        return new PayloadLayout(sdk, fields);
+        var urls = new List<IReadOnlyList<string>>();
+        if (source.Optional(payload, "urls") is YamlSequenceNode urlsNode)
+        {
+            foreach (var parts in urlsNode.Children)
+            {
+                var names = source.Strings(parts, "a URL's fields");
+                if (names.Count is < 2 or > 3)
+                {
+                    throw source.Error(parts, "a URL's fields are [host, path] or [host, path, query]");
+                }
+
+                urls.Add(names);
+            }
+        }
+        else if (source.Optional(payload, "urls") is { } other)
+        {
+            throw source.Error(other, "urls is a list of [host, path] or [host, path, query] field lists");
+        }
+
+        return new PayloadLayout(sdk, fields, urls);
     }
 
     private static Rule ParseValues(YamlSource source, Rule rule, YamlMappingNode match)

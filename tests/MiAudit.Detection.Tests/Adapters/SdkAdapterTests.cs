@@ -44,6 +44,25 @@ public class SdkAdapterTests
     }
 
     [Fact]
+    public void A_page_sent_as_domain_path_and_query_is_a_visited_url_leak()
+    {
+        // GrowingIO's web SDK sends location.host, location.pathname and location.search in three fields.
+        var engine = TestDevice.Engine();
+        engine.Navigate(Page + "?ref=home");
+        var page = Protobuf.Message((1, "d6a1c8f0-5e8b-4a3e-9c1f-2b7e4d9a6c01"), (9, "news.example.com"), (10, "/politics/article-42"), (11, "ref=home"));
+        var other = Protobuf.Message((9, "news.example.com"), (10, "/never-visited-here"));
+        var body = Snappier.Snappy.CompressToArray(Protobuf.Concat(Protobuf.Field(1, page), Protobuf.Field(1, other)));
+        var upload = FlowBuilder.Post($"https://collect.shop.example/v3/projects/91eaf9b283fbd8a7/collect?stm={Stm}")
+            .Header("X-Compress-Codec", "2").Body(body, "application/protobuf").Build();
+
+        var findings = engine.Analyze(upload).Findings;
+
+        var leak = Assert.Single(findings, f => f.RuleId == "visited-url-leak");
+        Assert.Equal("news.example.com/politics/article-42?ref=home", leak.Value);
+        Assert.Equal("body → snappy → protobuf.#1[0] → url(9+10+11)", leak.LeafPath);
+    }
+
+    [Fact]
     public void Without_encryption_the_upload_is_snappy_and_protobuf_only()
     {
         var findings = TestDevice.Engine().Analyze(GrowingIoUpload(crypt: false)).Findings;
@@ -134,6 +153,16 @@ public class SdkAdapterTests
               payload: { sdk: Y, fields: { 'events[0].hw': id } }
             """, "bad.yaml"));
         Assert.Contains("without indexes", indexed.Message);
+        var oneField = Assert.Throws<ConfigurationFileException>(() => RuleFileReader.Parse("""
+            - id: z
+              kind: endpoint
+              title: Z
+              category: c
+              severity: low
+              match: { path: /z }
+              payload: { sdk: Z, urls: [[host]], fields: { a: b } }
+            """, "bad.yaml"));
+        Assert.Contains("[host, path]", oneField.Message);
     }
 
     /// <summary>

@@ -26,9 +26,9 @@ internal static class DecoderRegistry
     public static IReadOnlyList<IByteDecoder> Bytes { get; } =
     [
         new ContainerDecoder(),
+        new ProtobufDecoder(),
         new ReadableTextDecoder(),
         new RawDeflateDecoder(),
-        new ProtobufDecoder(),
         new BinaryStringsDecoder(),
     ];
 }

@@ -17,7 +17,9 @@ internal sealed class ProtobufDecoder : IByteDecoder
 
     public Decoded Decode(byte[] bytes, bool guessed, LeafPath path, LeafExpander expander)
     {
-        if (guessed || !IsMessage(bytes, 0))
+        // Tried before the text decoder, since a message of short strings is valid UTF-8; but text never holds the
+        // raw control bytes protobuf's tags and lengths are made of.
+        if (guessed || !HasBinaryControl(bytes) || !IsMessage(bytes, 0))
         {
             return Decoded.No;
         }
@@ -60,6 +62,20 @@ internal sealed class ProtobufDecoder : IByteDecoder
                 expander.Bytes(content.ToArray(), fieldPath, guessed: false);
             }
         }
+    }
+
+    /// <summary>A C0 control byte other than tab, line feed and carriage return.</summary>
+    private static bool HasBinaryControl(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var b in bytes)
+        {
+            if (b < 0x20 && b is not ((byte)'\t' or (byte)'\n' or (byte)'\r'))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Text without control characters: a nested message almost always has some (its tags and lengths).</summary>
