@@ -15,9 +15,10 @@ namespace MiAudit.Cli.Run;
 /// </summary>
 internal sealed class VisitRecheck : IAsyncDisposable
 {
-    // Bounds on what is kept for re-checks; a flow pushed out before its window passed is not re-checked.
-    private const int MaxFlows = 20_000;
-    private const long MaxBodyBytes = 64L << 20;
+    // Bounds on what is kept for re-checks (a phone makes a few thousand requests in a window; a load test far more):
+    // a flow pushed out before its window passed is not re-checked.
+    private const int MaxFlows = 5_000;
+    private const long MaxBodyBytes = 32L << 20;
 
     private readonly DetectionEngine _engine;
     private readonly ILogger _logger;
@@ -54,6 +55,11 @@ internal sealed class VisitRecheck : IAsyncDisposable
     /// </summary>
     public void Remember(Flow flow, FlowAnalysis analysis, bool stored, long generation)
     {
+        if (flow.NotDecrypted)
+        {
+            return; // nothing of its content was seen, so no later visit can change its verdict
+        }
+
         var recent = new Recent(flow, analysis, stored);
         lock (_lock)
         {
