@@ -10,6 +10,7 @@ using MiAudit.Testing;
 namespace MiAudit.Cli.Tests;
 
 /// <summary>Flows through the real proxy process end up in SQLite with their findings, and stay there.</summary>
+[Collection(TimingSensitive.Name)]
 public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnvironment>
 {
     private const string AndroidId = "3f8a6b2c1d4e5f60";

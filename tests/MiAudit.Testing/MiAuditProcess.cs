@@ -32,10 +32,11 @@ public sealed partial class MiAuditProcess : IAsyncDisposable
     }
 
     /// <param name="launcher">A command that runs miaudit for us, e.g. <c>ip netns exec NAME</c> (it must exec, so signals reach miaudit).</param>
+    /// <param name="executable">An installed <c>miaudit</c> to run instead of the built <c>miaudit.dll</c>.</param>
     public static MiAuditProcess Start(string workingDirectory, IEnumerable<string> arguments, IDictionary<string, string>? environment = null,
-        IReadOnlyList<string>? launcher = null)
+        IReadOnlyList<string>? launcher = null, string? executable = null)
     {
-        var info = CreateStartInfo(workingDirectory, arguments, environment, launcher);
+        var info = CreateStartInfo(workingDirectory, arguments, environment, launcher, executable);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var wrapper = new MiAuditProcess(process);
         process.OutputDataReceived += (_, e) => wrapper.OnLine(e.Data);
@@ -140,21 +141,25 @@ public sealed partial class MiAuditProcess : IAsyncDisposable
     }
 
     private static ProcessStartInfo CreateStartInfo(string workingDirectory, IEnumerable<string> arguments, IDictionary<string, string>? environment,
-        IReadOnlyList<string>? launcher)
+        IReadOnlyList<string>? launcher, string? executable = null)
     {
-        var info = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet")
+        var program = executable ?? "dotnet";
+        var info = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var word in launcher?.Skip(1).Append("dotnet") ?? [])
+        foreach (var word in launcher?.Skip(1).Append(program) ?? [])
         {
             info.ArgumentList.Add(word);
         }
 
-        info.ArgumentList.Add(RepositoryPaths.MiAuditDll);
+        if (executable is null)
+        {
+            info.ArgumentList.Add(RepositoryPaths.MiAuditDll);
+        }
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);

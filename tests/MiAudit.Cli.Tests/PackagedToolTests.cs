@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using MiAudit.Testing;
+
+namespace MiAudit.Cli.Tests;
+
+/// <summary>
+/// <c>dotnet tool install</c> from the packed tool, as the README tells a researcher, with no feed but the pack (so
+/// nothing is fetched): the installed <c>miaudit</c> runs a proxy, creates its CA and keeps its SQLite evidence.
+/// </summary>
+public class PackagedToolTests
+{
+    [Fact]
+    public async Task The_packed_tool_installs_offline_and_runs_the_proxy()
+    {
+        using var dir = new TemporaryDirectory("miaudit-tool");
+        var project = Path.Combine(RepositoryPaths.Root, "src", "MiAudit.Cli");
+        await DotnetAsync(dir.Path, "pack", project, "-c", RepositoryPaths.Configuration, "--no-build", "-o", dir.File("pack"));
+        File.WriteAllText(dir.File("nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="pack" value="{dir.File("pack")}" />
+              </packageSources>
+            </configuration>
+            """);
+        await DotnetAsync(dir.Path, "tool", "install", "--tool-path", dir.File("tool"), "--configfile", dir.File("nuget.config"), "miaudit");
+
+        Directory.CreateDirectory(dir.File("audit"));
+        await using var proxy = MiAuditProcess.Start(dir.File("audit"), ["run", "--listen", "127.0.0.1:0"], executable: dir.File("tool/miaudit"));
+        await proxy.WaitForListeningAsync();
+        Assert.Equal(0, await proxy.StopAsync());
+
+        Assert.True(File.Exists(dir.File("audit/certs/miaudit-ca.pem")));
+        Assert.True(File.Exists(dir.File("audit/miaudit.db")));
+        Assert.Contains("Stopped", proxy.Output);
+    }
+
+    private static async Task DotnetAsync(string workingDirectory, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)}:\n{await output}\n{await errors}");
+    }
+}
