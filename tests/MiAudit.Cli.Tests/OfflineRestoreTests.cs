@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MiAudit.Testing;
 
 namespace MiAudit.Cli.Tests;
@@ -29,17 +28,11 @@ public sealed class OfflineRestoreTests : IDisposable
             </configuration>
             """);
 
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir.Path };
-        foreach (var word in new[] { "restore", _dir.File("src/MiAudit.Cli/MiAudit.Cli.csproj"), "--configfile", config })
-        {
-            info.ArgumentList.Add(word);
-        }
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync("dotnet", ["restore", _dir.File("src/MiAudit.Cli/MiAudit.Cli.csproj"), "--configfile", config],
+            _dir.Path, TimeSpan.FromMinutes(5));
+        var output = stdout + stderr;
 
-        using var restore = Process.Start(info)!;
-        var output = await restore.StandardOutput.ReadToEndAsync() + await restore.StandardError.ReadToEndAsync();
-        await restore.WaitForExitAsync();
-
-        Assert.True(restore.ExitCode == 0, output);
+        Assert.True(exitCode == 0, output);
         Assert.Contains("NU1900", output); // the feed really was out of reach
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MiAudit.Testing;
 
 namespace MiAudit.Cli.Tests;
@@ -38,17 +37,7 @@ public class PackagedToolTests
 
     private static async Task DotnetAsync(string workingDirectory, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)}:\n{await output}\n{await errors}");
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync("dotnet", arguments, workingDirectory, TimeSpan.FromMinutes(3));
+        Assert.True(exitCode == 0, $"dotnet {string.Join(' ', arguments)}:\n{stdout}\n{stderr}");
     }
 }
