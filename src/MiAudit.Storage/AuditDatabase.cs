@@ -20,9 +20,10 @@ public static class AuditDatabase
     private static readonly string[] OwnTables = ["sessions", "flows", "findings"];
 
     /// <exception cref="StorageException">The file cannot be opened, is not a MiAudit database, or is newer than this build.</exception>
-    public static SqliteConnection Open(string path, bool readOnly = false)
+    /// <param name="mustExist">Refuse to create the file (a command that changes an audit, such as a rescan, given a mistyped path).</param>
+    public static SqliteConnection Open(string path, bool readOnly = false, bool mustExist = false)
     {
-        if (readOnly && !File.Exists(path))
+        if ((readOnly || mustExist) && !File.Exists(path))
         {
             throw new StorageException($"no database at {path} (run 'miaudit run' first, or give --db)");
         }

@@ -121,6 +121,21 @@ public sealed class StoreCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Scan_of_a_database_that_does_not_exist_says_so_and_creates_none()
+    {
+        // A mistyped --db used to become a new, empty database and "Scanned 0 flows", exit 0.
+        var missing = _dir.File("typo.db");
+        var scan = await Miaudit("scan", "--db", missing);
+        var badWindow = await Miaudit("scan", "--visit-window", "-1");
+
+        Assert.Equal(1, scan.ExitCode);
+        Assert.StartsWith("miaudit: no database at", scan.StdErr.Trim());
+        Assert.False(File.Exists(missing));
+        Assert.Equal(2, badWindow.ExitCode);
+        Assert.StartsWith("miaudit: --visit-window -1", badWindow.StdErr.Trim());
+    }
+
+    [Fact]
     public async Task A_second_session_with_the_same_label_is_refused()
     {
         Assert.Equal(0, (await Miaudit("export", "--format", "har", "--out", _dir.File("twice.har"))).ExitCode);

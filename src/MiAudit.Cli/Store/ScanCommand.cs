@@ -32,6 +32,7 @@ public static class ScanCommand
         command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: false, connection =>
         {
             var given = detection.AnyGiven(result) ? detection.Bind(result) : null;
+            detection.WithGivenWindow(result, DetectionSetup.From([], null, null)); // a bad --visit-window is an error even with no session to scan
             var store = new SessionStore(connection);
             var ids = (result.GetValue(sessions) ?? []).SelectMany(store.Resolve).Distinct().ToList();
             if (ids.Count == 0)
@@ -69,7 +70,7 @@ public static class ScanCommand
 
             Console.WriteLine($"Scanned {flows:N0} flows in {ids.Count} session(s) with rule set {string.Join(", ", hashes)}: {before:N0} findings before, {after:N0} now.");
             return Task.FromResult(ExitCodes.Ok);
-        }));
+        }, mustExist: true));
         return command;
     }
 }

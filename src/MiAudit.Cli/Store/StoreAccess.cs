@@ -6,12 +6,13 @@ namespace MiAudit.Cli.Store;
 /// <summary>Opens the evidence database for a command, turning storage errors into one-line CLI errors.</summary>
 internal static class StoreAccess
 {
-    public static async Task<int> WithDatabaseAsync(FileInfo database, bool readOnly, Func<SqliteConnection, Task<int>> action)
+    /// <param name="mustExist">For commands that change an existing audit: a missing file is an error, not a new database.</param>
+    public static async Task<int> WithDatabaseAsync(FileInfo database, bool readOnly, Func<SqliteConnection, Task<int>> action, bool mustExist = false)
     {
         SqliteConnection connection;
         try
         {
-            connection = AuditDatabase.Open(database.FullName, readOnly);
+            connection = AuditDatabase.Open(database.FullName, readOnly, mustExist);
         }
         catch (StorageException e)
         {
