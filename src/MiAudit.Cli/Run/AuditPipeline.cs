@@ -52,7 +52,7 @@ public sealed class AuditPipeline : IFlowObserver, IRequestObserver, IFlowJourna
 
     public async ValueTask OnFlowAsync(Flow flow, CancellationToken cancellationToken)
     {
-        var generation = _recheck?.Generation ?? 0;
+        var generation = _recheck?.Generation(flow.ClientAddress) ?? 0;
         var analysis = _engine?.Analyze(flow) ?? FlowAnalysis.None;
         _view.Report(flow, analysis);
         if (flow.InProgress)

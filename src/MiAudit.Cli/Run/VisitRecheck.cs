@@ -28,7 +28,7 @@ internal sealed class VisitRecheck : IAsyncDisposable
     private readonly Channel<Job> _jobs = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
     private long _bodyBytes;
-    private long _learned;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _learned = new(StringComparer.Ordinal);
 
     /// <param name="revised">Told the flow, its analysis before (in <see cref="Recent"/>) and now; returns whether the flow is stored now.</param>
     public VisitRecheck(DetectionEngine engine, Func<Recent, FlowAnalysis, ValueTask<bool>> revised, ILogger logger)
@@ -39,19 +39,19 @@ internal sealed class VisitRecheck : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Changes whenever something is learned; read before an analysis to tell whether it may have missed it.</summary>
-    public long Generation => Interlocked.Read(ref _learned);
+    /// <summary>Changes whenever the client teaches something; read before an analysis to tell whether it may have missed it.</summary>
+    public long Generation(string client) => _learned.GetValueOrDefault(client);
 
     /// <summary>A request taught a page or search at <paramref name="at"/>: re-check the client's recent flows.</summary>
     public void Learned(string client, DateTimeOffset at)
     {
-        Interlocked.Increment(ref _learned);
+        _learned.AddOrUpdate(client, 1, (_, n) => n + 1);
         _jobs.Writer.TryWrite(new Job(client, at, null));
     }
 
     /// <summary>
-    /// Keeps a finished flow for re-checks after its verdict was handed to the store. If something was learned since
-    /// <paramref name="generation"/> (read before it was analysed), the analysis may have missed it: re-check it now.
+    /// Keeps a finished flow for re-checks after its verdict was handed to the store. If its client taught something
+    /// since <paramref name="generation"/> (read before it was analysed), the analysis may have missed it: re-check it now.
     /// </summary>
     public void Remember(Flow flow, FlowAnalysis analysis, bool stored, long generation)
     {
@@ -73,7 +73,7 @@ internal sealed class VisitRecheck : IAsyncDisposable
             }
         }
 
-        if (Generation != generation)
+        if (Generation(flow.ClientAddress) != generation)
         {
             _jobs.Writer.TryWrite(new Job(flow.ClientAddress, DateTimeOffset.MinValue, recent));
         }
