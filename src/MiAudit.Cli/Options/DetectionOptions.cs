@@ -43,14 +43,19 @@ public sealed class DetectionOptions
         command.Options.Add(_visitWindow);
     }
 
-    /// <summary><paramref name="setup"/> with the --visit-window given, if one was.</summary>
+    /// <summary>The --visit-window given, if one was.</summary>
     /// <exception cref="UsageException">The window is negative or over an hour.</exception>
-    public DetectionSetup WithGivenWindow(ParseResult result, DetectionSetup setup) => result.GetValue(_visitWindow) switch
+    public TimeSpan? GivenWindow(ParseResult result) => result.GetValue(_visitWindow) switch
     {
-        null => setup,
-        >= 0 and <= 3600 and var seconds => setup with { VisitWindow = TimeSpan.FromSeconds(seconds) },
+        null => null,
+        >= 0 and <= 3600 and var seconds => TimeSpan.FromSeconds(seconds),
         var seconds => throw new UsageException($"--visit-window {seconds}: use 0 to 3600 seconds"),
     };
+
+    /// <summary><paramref name="setup"/> with the --visit-window given, if one was.</summary>
+    /// <exception cref="UsageException">The window is negative or over an hour.</exception>
+    public DetectionSetup WithGivenWindow(ParseResult result, DetectionSetup setup) =>
+        GivenWindow(result) is { } window ? setup with { VisitWindow = window } : setup;
 
     /// <summary>Whether any detection option was given (else <c>scan</c> uses what each session was recorded with).</summary>
     public bool AnyGiven(ParseResult result) =>

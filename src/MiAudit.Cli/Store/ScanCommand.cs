@@ -32,7 +32,7 @@ public static class ScanCommand
         command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: false, connection =>
         {
             var given = detection.AnyGiven(result) ? detection.Bind(result) : null;
-            detection.WithGivenWindow(result, DetectionSetup.From([], null, null)); // a bad --visit-window is an error even with no session to scan
+            detection.GivenWindow(result); // a bad --visit-window is an error even with no session to scan
             var store = new SessionStore(connection);
             var ids = (result.GetValue(sessions) ?? []).SelectMany(store.Resolve).Distinct().ToList();
             if (ids.Count == 0)

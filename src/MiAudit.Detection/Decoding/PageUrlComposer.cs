@@ -11,39 +11,34 @@ internal static class PageUrlComposer
 {
     public static void Compose(DecodedRequest decoded, IReadOnlyList<PayloadLayout> layouts)
     {
-        foreach (var parts in layouts.SelectMany(layout => layout.Urls))
+        var urls = layouts.SelectMany(layout => layout.Urls).ToList();
+        var parts = new Dictionary<(LeafPath Event, string[] Url), string?[]>(); // both by reference: one event, one layout entry
+        foreach (var leaf in decoded.Leaves)
         {
-            var events = new Dictionary<LeafPath, string?[]>(ReferenceEqualityComparer.Instance);
-            foreach (var leaf in decoded.Leaves)
+            if (leaf.Path.Parent is not { } parent || leaf.Path.DocumentField is not { } field)
             {
-                if (leaf.Path.Parent is { } parent && leaf.Path.DocumentField is { } field && IndexOf(parts, field) is >= 0 and var part)
-                {
-                    (events.TryGetValue(parent, out var found) ? found : events[parent] = new string?[parts.Count])[part] = leaf.Text;
-                }
+                continue;
             }
 
-            foreach (var (parent, values) in events)
+            foreach (var url in urls)
             {
-                if (values[0] is { Length: > 0 } host && values[1] is { Length: > 0 } path)
+                var part = Array.IndexOf(url, field);
+                if (part >= 0)
                 {
-                    var query = values.Length > 2 && values[2] is { Length: > 0 } q ? "?" + q.TrimStart('?') : "";
-                    var steps = string.Join('+', parts.Select(p => p[(p.LastIndexOf('.') + 1)..]));
-                    decoded.Leaves.Add(new Leaf($"{host}{(path.StartsWith('/') ? "" : "/")}{path}{query}", parent.Transform($"url({steps})")));
+                    var values = parts.TryGetValue((parent, url), out var found) ? found : parts[(parent, url)] = new string?[url.Length];
+                    values[part] = leaf.Text;
                 }
             }
         }
-    }
 
-    private static int IndexOf(IReadOnlyList<string> parts, string field)
-    {
-        for (var i = 0; i < parts.Count; i++)
+        foreach (var ((parent, url), values) in parts)
         {
-            if (parts[i] == field)
+            if (values[0] is { Length: > 0 } host && values[1] is { Length: > 0 } path)
             {
-                return i;
+                var query = values.Length > 2 && values[2] is { Length: > 0 } q ? "?" + q.TrimStart('?') : "";
+                var steps = string.Join('+', url.Select(p => p[(p.LastIndexOf('.') + 1)..]));
+                decoded.Leaves.Add(new Leaf($"{host}{(path.StartsWith('/') ? "" : "/")}{path}{query}", parent.Transform($"url({steps})")));
             }
         }
-
-        return -1;
     }
 }

@@ -11,7 +11,7 @@ namespace MiAudit.Detection.Rules;
 /// in parts (GrowingIO: <c>domain</c>, <c>path</c>, <c>query</c>): the parts are joined into one more value, so the
 /// visited-URL rule can find the page.
 /// </param>
-public sealed record PayloadLayout(string Sdk, IReadOnlyDictionary<string, string> Fields, IReadOnlyList<IReadOnlyList<string>> Urls)
+public sealed record PayloadLayout(string Sdk, IReadOnlyDictionary<string, string> Fields, IReadOnlyList<string[]> Urls)
 {
     /// <summary>How a finding in <paramref name="documentField"/> names it, or null for a field the layout does not know.</summary>
     public string? Describe(string documentField) =>

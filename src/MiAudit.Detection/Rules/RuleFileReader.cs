@@ -181,7 +181,7 @@ public static class RuleFileReader
             }
         }
 
-        var urls = new List<IReadOnlyList<string>>();
+        var urls = new List<string[]>();
         if (source.Optional(payload, "urls") is YamlSequenceNode urlsNode)
         {
             foreach (var parts in urlsNode.Children)
@@ -192,7 +192,7 @@ public static class RuleFileReader
                     throw source.Error(parts, "a URL's fields are [host, path] or [host, path, query]");
                 }
 
-                urls.Add(names);
+                urls.Add([.. names]);
             }
         }
         else if (source.Optional(payload, "urls") is { } other)

@@ -159,7 +159,7 @@ public sealed class FlowWriter : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed), this);
         await _memory.AcquireAsync(MemoryOf(record));
-        Enqueue(new Operation(record.Flow.Id, record, wasStored ? Revision.OfStored : Revision.OfDiscarded));
+        Enqueue(new Operation(record.Flow.Id, record, wasStored ? WriteKind.Revise : WriteKind.Insert));
     }
 
     /// <summary>A staged flow that is not to be kept after all (the store policy keeps flagged flows only).</summary>
@@ -234,10 +234,10 @@ public sealed class FlowWriter : IAsyncDisposable
     private long Apply(Operation operation, WriteBatch batch)
     {
         var released = operation.Record is { } held ? MemoryOf(held) : 0;
-        if (operation.Revision != Revision.None)
+        if (operation.Revision is { } revision)
         {
             // Queued after the flow's verdict, so that verdict is applied already: no stage or snapshot state is left.
-            batch.Add(operation.Revision == Revision.OfStored ? WriteKind.Revise : WriteKind.Insert, operation.Record!);
+            batch.Add(revision, operation.Record!);
             return released;
         }
 
@@ -576,13 +576,9 @@ public sealed class FlowWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>A verdict for a flow: its final record, or null when it is not to be kept; or a revision of a verdict.</summary>
-    private readonly record struct Operation(Guid FlowId, FlowRecord? Record, Revision Revision = Revision.None);
-
-    private enum Revision
-    {
-        None,
-        OfStored,
-        OfDiscarded,
-    }
+    /// <summary>
+    /// A verdict for a flow: its final record, or null when it is not to be kept; or a revision of a verdict, with how
+    /// it goes in (over the stored row, or as a flow that was not kept).
+    /// </summary>
+    private readonly record struct Operation(Guid FlowId, FlowRecord? Record, WriteKind? Revision = null);
 }

@@ -132,38 +132,23 @@ public class SdkAdapterTests
         var findings = new DetectionEngine(rules, TestDevice.Profile).Analyze(FlowBuilder.Post("https://t.acme.example/acme/v1/batch").Body(body, "application/json").Build()).Findings;
 
         Assert.Contains(findings, f => f.Value == TestDevice.AndroidId && f.MatchedAs.EndsWith(" — ACME field events.hw (hardware id)"));
-        var wrongKind = Assert.Throws<ConfigurationFileException>(() => RuleFileReader.Parse("""
-            - id: x
-              kind: value
-              title: X
-              category: c
-              severity: low
-              match: { values: [abcdef] }
-              payload: { sdk: X, fields: { a: b } }
-            """, "bad.yaml"));
-        Assert.Contains("bad.yaml:7", wrongKind.Message);
-        Assert.Contains("only endpoint rules take a 'payload'", wrongKind.Message);
-        var indexed = Assert.Throws<ConfigurationFileException>(() => RuleFileReader.Parse("""
-            - id: y
-              kind: endpoint
-              title: Y
-              category: c
-              severity: low
-              match: { path: /y }
-              payload: { sdk: Y, fields: { 'events[0].hw': id } }
-            """, "bad.yaml"));
-        Assert.Contains("without indexes", indexed.Message);
-        var oneField = Assert.Throws<ConfigurationFileException>(() => RuleFileReader.Parse("""
-            - id: z
-              kind: endpoint
-              title: Z
-              category: c
-              severity: low
-              match: { path: /z }
-              payload: { sdk: Z, urls: [[host]], fields: { a: b } }
-            """, "bad.yaml"));
-        Assert.Contains("[host, path]", oneField.Message);
+        var wrongKind = LayoutError("value", "{ values: [abcdef] }", "{ sdk: X, fields: { a: b } }");
+        Assert.Contains("bad.yaml:7", wrongKind);
+        Assert.Contains("only endpoint rules take a 'payload'", wrongKind);
+        Assert.Contains("without indexes", LayoutError("endpoint", "{ path: /y }", "{ sdk: Y, fields: { 'events[0].hw': id } }"));
+        Assert.Contains("[host, path]", LayoutError("endpoint", "{ path: /z }", "{ sdk: Z, urls: [[host]], fields: { a: b } }"));
     }
+
+    /// <summary>The error a rule file with this payload layout gets (the payload on line 7).</summary>
+    private static string LayoutError(string kind, string match, string payload) => Assert.Throws<ConfigurationFileException>(() => RuleFileReader.Parse($"""
+        - id: x
+          kind: {kind}
+          title: X
+          category: c
+          severity: low
+          match: {match}
+          payload: {payload}
+        """, "bad.yaml")).Message;
 
     /// <summary>
     /// What GrowingIO's Android SDK sends (event_v3.proto: EventV3List.values = 1; EventV3Dto.device_id = 1,

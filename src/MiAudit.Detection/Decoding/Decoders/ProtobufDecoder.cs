@@ -30,18 +30,20 @@ internal sealed class ProtobufDecoder : IByteDecoder
 
     private static void Walk(ReadOnlyMemory<byte> message, LeafPath path, LeafExpander expander, int depth)
     {
-        var repeated = RepeatedFields(message.Span);
-        var occurrences = new Dictionary<int, int>();
+        // Read once; a field number that occurs more than once is a repeated field, and its occurrences are indexed.
+        var fields = new List<WireField>();
         var reader = new WireReader(message.Span);
-        while (reader.Next(out var field))
+        while (reader.Next(out var read))
         {
-            if (field.WireType != 2)
-            {
-                continue;
-            }
+            fields.Add(read);
+        }
 
+        var counts = fields.CountBy(f => f.Number).ToDictionary();
+        var occurrences = new Dictionary<int, int>();
+        foreach (var field in fields.Where(f => f.WireType == 2))
+        {
             var fieldPath = path.FieldNumber(field.Number);
-            if (repeated.Contains(field.Number))
+            if (counts[field.Number] > 1)
             {
                 var index = occurrences.GetValueOrDefault(field.Number);
                 occurrences[field.Number] = index + 1;
@@ -97,22 +99,6 @@ internal sealed class ProtobufDecoder : IByteDecoder
         }
 
         return reader.Failed is false && fields > 0;
-    }
-
-    private static HashSet<int> RepeatedFields(ReadOnlySpan<byte> message)
-    {
-        var seen = new HashSet<int>();
-        var repeated = new HashSet<int>();
-        var reader = new WireReader(message);
-        while (reader.Next(out var field))
-        {
-            if (!seen.Add(field.Number))
-            {
-                repeated.Add(field.Number);
-            }
-        }
-
-        return repeated;
     }
 
     private readonly record struct WireField(int Number, int WireType, int Start, int Length);
