@@ -12,6 +12,11 @@ internal static class PageUrlComposer
     public static void Compose(DecodedRequest decoded, IReadOnlyList<PayloadLayout> layouts)
     {
         var urls = layouts.SelectMany(layout => layout.Urls).ToList();
+        if (urls.Count == 0)
+        {
+            return; // the matching layouts have whole URLs: no need to read every leaf's field path
+        }
+
         var parts = new Dictionary<(LeafPath Event, string[] Url), string?[]>(); // both by reference: one event, one layout entry
         foreach (var leaf in decoded.Leaves)
         {
