@@ -8,19 +8,17 @@ namespace MiAudit.Cli.Tests;
 /// <summary>The real proxy keeps every answered request on the record whatever the traffic or the disk does.</summary>
 public sealed class EvidenceFaultTests(CliEnvironment env) : IClassFixture<CliEnvironment>
 {
-    private const string AndroidId = "3f8a6b2c1d4e5f60";
-
     [Fact]
     public async Task Poison_requests_are_all_stored_and_what_sits_beside_the_poison_is_still_found()
     {
-        var dir = PrepareDirectory("poison");
-        var lone = $$"""{"aid":"{{AndroidId}}","x":"\ud800"}""";
+        var dir = env.PhoneDirectory("poison");
+        var lone = $$"""{"aid":"{{CliEnvironment.AndroidId}}","x":"\ud800"}""";
         var requests = new List<Func<HttpRequestMessage>>
         {
             () => Post("/echo/p?n=1", lone, "application/json"),
             () => new HttpRequestMessage(HttpMethod.Get, env.Https(TlsOrigin.HostName, "/echo/p?n=2&d=" + Uri.EscapeDataString(Convert.ToBase64String(Encoding.UTF8.GetBytes(lone))))),
             () => Post("/echo/p?n=3", "d=" + Uri.EscapeDataString(lone), "application/x-www-form-urlencoded"),
-            () => Post("/echo/p?n=4&aid=" + AndroidId, "not brotli at all", "application/json", contentEncoding: "br"),
+            () => Post("/echo/p?n=4&aid=" + CliEnvironment.AndroidId, "not brotli at all", "application/json", contentEncoding: "br"),
             () => Post("/echo/p?n=5", "--b\r\nContent-Disposition: form-data; name=\"d\"\r\n\r\n" + lone + "\r\n--b--\r\n", "multipart/form-data; boundary=b"),
         };
 
@@ -38,16 +36,16 @@ public sealed class EvidenceFaultTests(CliEnvironment env) : IClassFixture<CliEn
         }
 
         Assert.Equal(requests.Count, Count(dir, "SELECT COUNT(*) FROM flows WHERE path = '/echo/p'"));
-        Assert.Equal(requests.Count, Count(dir, $"SELECT COUNT(DISTINCT f.id) FROM flows f JOIN findings x ON x.flow_id = f.id WHERE x.value = '{AndroidId}'"));
+        Assert.Equal(requests.Count, Count(dir, $"SELECT COUNT(DISTINCT f.id) FROM flows f JOIN findings x ON x.flow_id = f.id WHERE x.value = '{CliEnvironment.AndroidId}'"));
     }
 
     [Fact]
     public async Task Deleting_the_database_while_the_proxy_runs_is_noticed_and_later_flows_are_kept_at_the_path()
     {
-        var dir = PrepareDirectory("deleted");
+        var dir = env.PhoneDirectory("deleted");
         await using var proxy = await env.StartProxyAsync(dir, "--device-profile", Path.Combine(dir, "phone.yaml"));
         using var client = proxy.CreateClient();
-        (await client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/before?aid={AndroidId}"))).EnsureSuccessStatusCode();
+        (await client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/before?aid={CliEnvironment.AndroidId}"))).EnsureSuccessStatusCode();
         await EventuallyAsync(() => File.Exists(proxy.Database) && Count(dir, "SELECT COUNT(*) FROM flows") == 1);
 
         foreach (var file in new[] { "", "-wal", "-shm" })
@@ -59,7 +57,7 @@ public sealed class EvidenceFaultTests(CliEnvironment env) : IClassFixture<CliEn
         Assert.True(File.Exists(proxy.Database), $"no database was recreated at the path:\n{proxy.Process.Output}");
         for (var i = 0; i < 20; i++)
         {
-            (await client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/after?n={i}&aid={AndroidId}"))).EnsureSuccessStatusCode();
+            (await client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/after?n={i}&aid={CliEnvironment.AndroidId}"))).EnsureSuccessStatusCode();
         }
 
         Assert.Equal(0, await proxy.Process.StopAsync());
@@ -79,14 +77,6 @@ public sealed class EvidenceFaultTests(CliEnvironment env) : IClassFixture<CliEn
         }
 
         return new HttpRequestMessage(HttpMethod.Post, env.Https(TlsOrigin.HostName, pathAndQuery)) { Content = content };
-    }
-
-    private string PrepareDirectory(string name)
-    {
-        var dir = env.WorkDirectory.File(name);
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "phone.yaml"), $"identifiers:\n  android_id: {AndroidId}\n");
-        return dir;
     }
 
     private static long Count(string dir, string sql)

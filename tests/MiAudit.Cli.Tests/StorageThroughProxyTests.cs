@@ -13,16 +13,14 @@ namespace MiAudit.Cli.Tests;
 [Collection(TimingSensitive.Name)]
 public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnvironment>
 {
-    private const string AndroidId = "3f8a6b2c1d4e5f60";
-
     [Fact]
     public async Task Flagged_flows_are_stored_with_their_findings_under_the_session_label()
     {
-        var dir = PrepareDirectory("flagged");
+        var dir = env.PhoneDirectory("flagged");
         await using (var proxy = await env.StartProxyAsync(dir, "--session-label", "mi-browser normal", "--device-profile", Path.Combine(dir, "phone.yaml")))
         {
             using var client = proxy.CreateClient();
-            await BrowseAndLeakAsync(client);
+            await env.BrowseAndLeakAsync(client);
             Assert.Equal(0, await proxy.Process.StopAsync());
             Assert.Contains("HIGH", proxy.Process.Output); // the live view showed the leak
             Assert.Contains("visited-url-leak: ", proxy.Process.Output);
@@ -41,7 +39,7 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
         Assert.True(navigation.Flow.ResponseBody.Bytes.IsEmpty);
         var stored = flows.Single(f => f.Flow.Host == CliEnvironment.TrackerHost);
         Assert.Contains(stored.Findings, f => f.RuleId == "visited-url-leak" && f.LeafPath == "query[data] → base64 → json.properties.$url");
-        Assert.Contains(stored.Findings, f => f.RuleId == "device-identifier" && f.Value == AndroidId);
+        Assert.Contains(stored.Findings, f => f.RuleId == "device-identifier" && f.Value == CliEnvironment.AndroidId);
         Assert.Contains(stored.Findings, f => f.RuleId == "sensors-analytics-endpoint");
         Assert.False(stored.Flow.ResponseBody.Bytes.IsEmpty);
     }
@@ -49,11 +47,11 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
     [Fact]
     public async Task Quiet_live_view_prints_the_summary_but_no_line_per_finding_and_still_stores_everything()
     {
-        var dir = PrepareDirectory("quiet");
+        var dir = env.PhoneDirectory("quiet");
         await using (var proxy = await env.StartProxyAsync(dir, "--quiet", "--device-profile", Path.Combine(dir, "phone.yaml")))
         {
             using var client = proxy.CreateClient();
-            await BrowseAndLeakAsync(client);
+            await env.BrowseAndLeakAsync(client);
             Assert.Equal(0, await proxy.Process.StopAsync());
             Assert.DoesNotContain("visited-url-leak:", proxy.Process.Output);
             Assert.Matches(@"\d+ flows seen, 1 flagged \(.*url-leak 1", proxy.Process.Output);
@@ -66,7 +64,7 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
     [Fact]
     public async Task The_summary_line_comes_every_10_seconds_idle_or_not()
     {
-        var dir = PrepareDirectory("summary");
+        var dir = env.PhoneDirectory("summary");
         await using var proxy = await env.StartProxyAsync(dir, "--quiet");
 
         await proxy.Process.WaitForOutputAsync("0 flows seen, 0 flagged", TimeSpan.FromSeconds(60)); // idle: nothing sent yet
@@ -80,11 +78,11 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
     [Fact]
     public async Task Store_all_keeps_unflagged_flows_and_redacted_headers_are_masked()
     {
-        var dir = PrepareDirectory("all");
+        var dir = env.PhoneDirectory("all");
         await using (var proxy = await env.StartProxyAsync(dir, "--store", "all", "--redact-headers", "cookie,x-secret", "--device-profile", Path.Combine(dir, "phone.yaml")))
         {
             using var client = proxy.CreateClient();
-            await BrowseAndLeakAsync(client);
+            await env.BrowseAndLeakAsync(client);
             Assert.Equal(0, await proxy.Process.StopAsync());
         }
 
@@ -110,7 +108,7 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
         // About 200 KiB of telemetry events per body, each holding the profile's Android ID: detection is slower than the
         // proxy, so flows queue up behind it.
         var events = string.Join(",", Enumerable.Range(0, 700).Select(i =>
-            $$$"""{"event":"$pageview","properties":{"$url":"https://news.site-a.test/a/{{{i}}}?ref=r{{{i}}}","$title":"Article {{{i}}}","$device_id":"{{{AndroidId}}}","t":"{{{Convert.ToBase64String(Encoding.UTF8.GetBytes($"slot {i}"))}}}"}}"""));
+            $$$"""{"event":"$pageview","properties":{"$url":"https://news.site-a.test/a/{{{i}}}?ref=r{{{i}}}","$title":"Article {{{i}}}","$device_id":"{{{CliEnvironment.AndroidId}}}","t":"{{{Convert.ToBase64String(Encoding.UTF8.GetBytes($"slot {i}"))}}}"}}"""));
         await KillUnderLoadAsync("kill-posts", TimeSpan.FromSeconds(5), (client, n) =>
         {
             var json = $$"""{"n":{{n}},"events":[{{events}}]}""";
@@ -120,7 +118,7 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
 
     private async Task KillUnderLoadAsync(string name, TimeSpan loadFor, Func<HttpClient, int, Task<HttpResponseMessage>> send)
     {
-        var dir = PrepareDirectory(name);
+        var dir = env.PhoneDirectory(name);
         var answered = new ConcurrentDictionary<int, long>();
         await using var proxy = await env.StartProxyAsync(dir, "--store", "all", "--device-profile", Path.Combine(dir, "phone.yaml"));
         using var client = proxy.CreateClient();
@@ -172,7 +170,7 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
     [Fact]
     public async Task A_graceful_stop_under_load_stores_every_answered_flow()
     {
-        var dir = PrepareDirectory("graceful");
+        var dir = env.PhoneDirectory("graceful");
         var answered = new ConcurrentBag<int>();
         await using var proxy = await env.StartProxyAsync(dir, "--store", "all");
         using var client = proxy.CreateClient();
@@ -208,41 +206,6 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
         Assert.Empty(answered.Except(StoredRequestNumbers(db)));
         Assert.Contains("Stopped:", proxy.Process.Output);
         Assert.DoesNotContain("NOT written", proxy.Process.Output);
-    }
-
-    /// <summary>A navigation, the page's telemetry (URL and Android ID in a JS-SDK style beacon), and an ordinary request.</summary>
-    private async Task BrowseAndLeakAsync(HttpClient client)
-    {
-        var page = env.Https(CliEnvironment.NewsHost, "/html/article-7?ref=home");
-        using (var navigation = new HttpRequestMessage(HttpMethod.Get, page))
-        {
-            navigation.Headers.Add("Sec-Fetch-Mode", "navigate");
-            navigation.Headers.Add("Sec-Fetch-Dest", "document");
-            navigation.Headers.Add("Cookie", "session=abc");
-            (await client.SendAsync(navigation)).EnsureSuccessStatusCode();
-        }
-
-        var @event = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["event"] = "$pageview",
-            ["properties"] = new Dictionary<string, string> { ["$url"] = page, ["$device_id"] = AndroidId },
-        });
-        var data = Uri.EscapeDataString(Convert.ToBase64String(Encoding.UTF8.GetBytes(@event)));
-        using (var beacon = new HttpRequestMessage(HttpMethod.Get, env.Https(CliEnvironment.TrackerHost, $"/echo/sa.gif?project=p&data={data}&ext=crc%3D1")))
-        {
-            beacon.Headers.Add("X-Secret", "token");
-            (await client.SendAsync(beacon)).EnsureSuccessStatusCode();
-        }
-
-        (await client.GetAsync(env.Https(CliEnvironment.NewsHost, "/html/style"))).EnsureSuccessStatusCode();
-    }
-
-    private string PrepareDirectory(string name)
-    {
-        var dir = env.WorkDirectory.File(name);
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "phone.yaml"), $"identifiers:\n  android_id: {AndroidId}\n");
-        return dir;
     }
 
     private static HashSet<int> StoredRequestNumbers(SqliteConnection db)

@@ -6,9 +6,14 @@ namespace MiAudit.Testing;
 public static class ChildProcess
 {
     public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(string program, IEnumerable<string> arguments,
-        string? workingDirectory = null, TimeSpan? timeout = null)
+        string? workingDirectory = null, TimeSpan? timeout = null, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         if (workingDirectory is not null)
         {
             info.WorkingDirectory = workingDirectory;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using MiAudit.Detection;
 using MiAudit.Detection.Loading;
 using MiAudit.Detection.Profiles;
@@ -117,9 +118,14 @@ public sealed record DetectionSetup(RuleSet Rules, DeviceProfile Profile, string
     /// What a session records of this setup besides the profile (the sources, whole, and the visit window), added to
     /// the session's other <paramref name="settings"/>; <see cref="FromSession"/> reads it back.
     /// </summary>
-    public Dictionary<string, object?> Recorded(Dictionary<string, object?> settings)
+    public JsonObject Recorded(JsonObject settings)
     {
-        settings[SettingsKey] = Sources.Select(s => new { kind = s.Kind, name = s.Name, text = s.Text }).ToArray();
+        settings[SettingsKey] = new JsonArray(Sources.Select(s => (JsonNode)new JsonObject
+        {
+            ["kind"] = s.Kind,
+            ["name"] = s.Name,
+            ["text"] = s.Text,
+        }).ToArray());
         settings[WindowKey] = VisitWindow.TotalSeconds;
         return settings;
     }

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Reflection;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using MiAudit.Cli.Logging;
 using MiAudit.Detection.Masking;
@@ -55,7 +55,7 @@ public static class ProxyRunner
                 // A label given twice is refused (reports would merge two audits); the default one is made unique.
                 label = settings.SessionLabel ?? sessions.FreeLabel($"session {DateTimeOffset.Now:yyyy-MM-dd HH:mm}");
                 sessionId = sessions.Start(label, Version, ruleSetHash, settings.Detection?.ProfileText,
-                    JsonSerializer.Serialize(RecordedSettings(settings)),
+                    RecordedSettings(settings).ToJsonString(),
                     DateTimeOffset.UtcNow);
             }
 
@@ -182,9 +182,9 @@ public static class ProxyRunner
         }
     }
 
-    private static Dictionary<string, object?> RecordedSettings(RunSettings settings)
+    private static JsonObject RecordedSettings(RunSettings settings)
     {
-        var recorded = new Dictionary<string, object?>
+        var recorded = new JsonObject
         {
             ["store"] = settings.Store.StoreAll ? "all" : "flagged",
             ["minSeverity"] = settings.Store.FlagThreshold.ToString(),

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using MiAudit.Cli.Options;
 using MiAudit.Cli.Run;
 using MiAudit.Storage;
@@ -40,7 +40,7 @@ public static class ImportHarCommand
             }
 
             var sessionId = new SessionStore(connection).Start(result.GetValue(label)!, ProxyRunner.Version, setup.Rules.Hash, setup.ProfileText,
-                JsonSerializer.Serialize(setup.Recorded(new() { ["importedFrom"] = path.FullName })),
+                setup.Recorded(new JsonObject { ["importedFrom"] = path.FullName }).ToJsonString(),
                 DateTimeOffset.UtcNow);
             long findings = 0;
             using (var writer = new BatchWriter(connection, setup.Rules.Hash))

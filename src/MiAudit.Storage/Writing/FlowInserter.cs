@@ -97,7 +97,7 @@ internal sealed class FlowInserter : IDisposable
         Text(s, 27, flow.ClientTls?.Protocol);
         Text(s, 28, flow.Error?.Kind);
         Text(s, 29, flow.Error?.Message);
-        Text(s, 30, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits));
+        Text(s, 30, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits, StorageJson.Default.IReadOnlyListString));
         Integer(s, 31, record.Findings.Count == 0 ? null : (int)record.Findings.Max(f => f.Severity));
         raw.sqlite3_bind_int(s, 32, record.AnalysisPending ? 1 : 0);
         Text(s, 33, flow.RequestTrailers.Count == 0 ? null : HeaderJson.Serialize(flow.RequestTrailers));
@@ -165,7 +165,7 @@ internal sealed class FlowInserter : IDisposable
         var s = _complete;
         raw.sqlite3_reset(s);
         Text(s, 1, record.Flow.Id.ToString());
-        Text(s, 2, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits));
+        Text(s, 2, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits, StorageJson.Default.IReadOnlyListString));
         Integer(s, 3, record.Findings.Count == 0 ? null : (int)record.Findings.Max(f => f.Severity));
         raw.sqlite3_bind_int(s, 4, record.KeepBodies ? 1 : 0);
         var step = raw.sqlite3_step(s);
@@ -218,7 +218,7 @@ internal sealed class FlowInserter : IDisposable
             Text(s, 6, finding.Value);
             Text(s, 7, finding.MatchedAs);
             Text(s, 8, finding.LeafPath);
-            Text(s, 9, JsonSerializer.Serialize(finding.Transforms));
+            Text(s, 9, JsonSerializer.Serialize(finding.Transforms, StorageJson.Default.IReadOnlyListString));
             Text(s, 10, finding.Snippet);
             Text(s, 11, ruleSetHash);
             Check(raw.sqlite3_step(s), raw.SQLITE_DONE);
@@ -324,5 +324,5 @@ public static class HeaderJson
     }
 
     public static IReadOnlyList<HeaderField> Deserialize(string json) =>
-        JsonSerializer.Deserialize<string[][]>(json)!.Select(pair => new HeaderField(pair[0], pair[1])).ToArray();
+        JsonSerializer.Deserialize(json, StorageJson.Default.StringArrayArray)!.Select(pair => new HeaderField(pair[0], pair[1])).ToArray();
 }
