@@ -25,6 +25,10 @@ public class PackagedToolTests
             """);
         await DotnetAsync(dir.Path, "tool", "install", "--tool-path", dir.File("tool"), "--configfile", dir.File("nuget.config"), "miaudit");
 
+        var (code, version, _) = await ChildProcess.RunAsync(dir.File("tool/miaudit"), ["--version"]);
+        Assert.Equal(0, code);
+        Assert.StartsWith("0.1.0", version);
+
         Directory.CreateDirectory(dir.File("audit"));
         await using var proxy = MiAuditProcess.Start(dir.File("audit"), ["run", "--listen", "127.0.0.1:0"], executable: dir.File("tool/miaudit"));
         await proxy.WaitForListeningAsync();
