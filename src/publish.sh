@@ -5,6 +5,7 @@
 #   bash src/publish.sh                 # all five: linux-x64 linux-arm64 osx-arm64 osx-x64 win-x64
 #   bash src/publish.sh linux-x64       # just one (any of the five)
 #   MIAUDIT_DIST=/tmp/d bash src/publish.sh …   # into /tmp/d/<rid>/ instead of dist/<rid>/
+#   MIAUDIT_PUBLISH=r2r bash src/publish.sh linux-x64   # the ReadyToRun single file even where AOT is possible
 #
 # Where this machine can link a runtime natively (the same OS and CPU, a C toolchain), the build is Native AOT:
 # no JIT, so full speed and ~15 ms to a command's output from the first second (docs/performance.md). Native AOT
@@ -36,7 +37,7 @@ for rid in "${rids[@]}"; do
   # Its own artifacts folder: a publish for one runtime must not rewrite the obj/ the normal build and tests use.
   common=(src/MiAudit.Cli -c Release -r "$rid" -o "$out" --artifacts-path "${MIAUDIT_DIST:-dist}/.build/$rid"
           -p:PackAsTool=false -p:CopyOutputSymbolsToPublishDirectory=false -p:DebugType=none)
-  if [ "$rid" = "$host" ] && command -v cc >/dev/null; then
+  if [ "$rid" = "$host" ] && [ "${MIAUDIT_PUBLISH:-}" != r2r ] && command -v cc >/dev/null; then
     echo "publish.sh: $rid, Native AOT"
     dotnet publish "${common[@]}" -p:PublishAot=true
   else

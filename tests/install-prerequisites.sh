@@ -15,6 +15,11 @@ command -v npm >/dev/null || needed+=(npm)
 # Network namespaces for tests that need addresses of "this machine" other than loopback, and a server inside them.
 command -v ip >/dev/null || needed+=(iproute2)
 command -v python3 >/dev/null || needed+=(python3)
+# src/publish.sh links the Native AOT binary with the system C toolchain (PublishedBinaryTests); unshare hides .NET.
+command -v cc >/dev/null || needed+=(gcc)
+command -v objcopy >/dev/null || needed+=(binutils)
+[ -e /usr/include/stdio.h ] || needed+=(libc6-dev)
+command -v unshare >/dev/null || needed+=(util-linux)
 
 if [ ${#needed[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${needed[*]}"
