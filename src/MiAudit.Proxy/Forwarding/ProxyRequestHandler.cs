@@ -90,12 +90,13 @@ internal sealed class ProxyRequestHandler(
         }
 
         var recorder = new ExchangeRecorder(context, target, options.BodyCaptureLimit, clock);
-        if (TargetOverLimit(context) is { } tooLong)
+        if (TargetCheck.Refusal(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "",
+                context.Request.Protocol, options.MaxRequestLineBytes) is { } refusal)
         {
             // Kestrel's own bound is set higher (ProxyLimits): over it, an HTTP/2 stream is reset with no record.
-            await ErrorPage.WriteAsync(context, StatusCodes.Status414UriTooLong, target.Authority, tooLong);
+            await ErrorPage.WriteAsync(context, refusal.Status, target.Authority, refusal.Reason);
             await flows.PublishAsync(recorder.ToFlow(clock.GetUtcNow(), new Flows.FlowError(Flows.FlowError.RequestRejected,
-                $"MiAudit answered 414 before forwarding: {tooLong}"), answered: true));
+                $"MiAudit answered {refusal.Status} before forwarding: {refusal.Reason}"), answered: true));
             return;
         }
 
@@ -126,11 +127,6 @@ internal sealed class ProxyRequestHandler(
 
         await flows.PublishAsync(recorder.ToFlow(clock.GetUtcNow(), flowError, answered));
     }
-
-    private string? TargetOverLimit(HttpContext context) =>
-        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is { } raw && raw.Length > options.MaxRequestLineBytes
-            ? $"the request target is {raw.Length:N0} bytes, over --max-request-line ({options.MaxRequestLineBytes / 1024} KiB)"
-            : null;
 
     private void LogFailure(HttpContext context, ForwardTarget target, UpstreamFailure failure, Exception? exception)
     {

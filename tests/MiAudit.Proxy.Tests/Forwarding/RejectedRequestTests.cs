@@ -111,4 +111,23 @@ public class RejectedRequestTests(ProxyEnvironment env) : IClassFixture<ProxyEnv
         Assert.Equal("/echo/%00nul", flow.Path);
         Assert.Equal(FlowTransport.InterceptedTls, flow.Transport);
     }
+
+    [Theory]
+    [InlineData("/echo/a b", "0x20")]
+    [InlineData("/echo/a\tb", "0x09")]
+    [InlineData("/echo/a\u007fb", "0x7F")]
+    [InlineData("/echo/a#b", "0x23")]
+    public async Task An_http2_path_with_bytes_no_request_line_can_carry_is_answered_400_and_a_rejected_flow(string path, string named)
+    {
+        // Before: forwarded as if valid (a space split an HTTP/1.1 origin's request line). Non-ASCII never gets here:
+        // Kestrel resets that stream itself (docs/security.md).
+        var query = "?case=h2-byte-" + named;
+        var result = await NodeHttp2Client.RunAsync(env, "GET", path + query);
+
+        Assert.Equal(400, result.GetProperty("status").GetInt32());
+        var flow = await env.Proxy.Flows.WaitForAsync(f => f.Error?.Kind == FlowError.RequestRejected && f.Url.Contains(query, StringComparison.Ordinal));
+        Assert.Equal(400, flow.StatusCode);
+        Assert.Equal("HTTP/2", flow.HttpVersion);
+        Assert.Contains(named, flow.Error!.Message);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
 using System.Text.Json;
@@ -52,24 +51,6 @@ public class ResponseTimingTests(ProxyEnvironment env) : IClassFixture<ProxyEnvi
         Assert.Equal("7", result.GetProperty("trailers").GetProperty("grpc-status").GetString());
     }
 
-    private async Task<JsonElement> NodeHttp2Async(string method, string path, params string[] headers)
-    {
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[]
-                 {
-                     Path.Combine(RepositoryPaths.Root, "tests", "wire-clients", "h2-through-proxy.js"),
-                     env.ProxyEndPoint.ToString(), $"{TlsOrigin.HostName}:{env.Origin.HttpsPort}",
-                     env.Proxy.Authority.CertificatePath, method, path,
-                 }.Concat(headers))
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-        Assert.True(process.ExitCode == 0, $"node exited {process.ExitCode}: {await stderr}");
-        return JsonDocument.Parse(await stdout).RootElement.Clone();
-    }
+    private Task<JsonElement> NodeHttp2Async(string method, string path, params string[] headers) =>
+        NodeHttp2Client.RunAsync(env, method, path, headers);
 }
