@@ -209,7 +209,10 @@ for target in miaudit jit; do
     curve+=("$rps")
   done
   stop_proxy
-  awk -v t="$target" -v c="${curve[*]}" 'BEGIN {n = split(c, v, " "); printf "First seconds (%s): req/s per 5 s window %s; first window / window at 30-35 s = %.0f%%\n", t, c, (v[n]>0?100*v[1]/v[n]:0)}'
+  # Against the median of the windows at 20-35 s: one window alone moves with whatever else the shared host runs.
+  awk -v t="$target" -v c="${curve[*]}" 'BEGIN {n = split(c, v, " "); a = v[n-2]; b = v[n-1]; d = v[n]
+    m = (a >= b) ? ((b >= d) ? b : ((a >= d) ? d : a)) : ((a >= d) ? a : ((b >= d) ? d : b))
+    printf "First seconds (%s): req/s per 5 s window %s; first window / median of the windows at 20-35 s = %.0f%%\n", t, c, (m>0?100*v[1]/m:0)}'
 done
 read -r aot_start aot_first <<<"$(startup_ms "${aot[@]}")"
 read -r jit_start jit_first <<<"$(startup_ms "${jit[@]}")"
