@@ -8,7 +8,7 @@
 #   MIAUDIT_PUBLISH=r2r bash src/publish.sh linux-x64   # the ReadyToRun single file even where AOT is possible
 #
 # Where this machine can link a runtime natively (the same OS and CPU, a C toolchain), the build is Native AOT:
-# no JIT, so full speed and ~15 ms to a command's output from the first second (docs/performance.md). Native AOT
+# no JIT, so full speed from the first second and ~160 ms from start to listening (docs/performance.md). Native AOT
 # cannot cross-compile to another OS (nor here to another CPU), so the others are self-contained single files with
 # ReadyToRun code: no .NET needed either, with the JIT only for what ReadyToRun leaves out.
 set -euo pipefail

@@ -8,7 +8,7 @@
 # the first 5 s against 30 s later, peak RSS after the first load and at the end.
 # Prints requests/s, p50/p99 latency, peak RSS and the ratios. Exits non-zero only when setup fails, never on a number.
 #
-#   bash tests/benchmarks/proxy-benchmark.sh                # about 6 minutes (2 of them publishing the AOT binary)
+#   bash tests/benchmarks/proxy-benchmark.sh                # about 9 minutes (2 of them publishing the AOT binary)
 #   MIAUDIT_BIN=dist/linux-x64/miaudit bash …               # an already published binary
 #   DURATION=20s bash tests/benchmarks/proxy-benchmark.sh   # longer runs per load
 #   SOAK=1000000 bash tests/benchmarks/proxy-benchmark.sh   # plus a soak of N requests through MiAudit (RSS sampled)

@@ -93,7 +93,7 @@ internal sealed class ProxyRequestHandler(
         if (TargetCheck.Refusal(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "",
                 context.Request.Protocol, options.MaxRequestLineBytes) is { } refusal)
         {
-            // Kestrel's own bound is set higher (ProxyLimits): over it, an HTTP/2 stream is reset with no record.
+            // Answered here, not by Kestrel (its own bounds are set higher, ProxyLimits): a reset HTTP/2 stream leaves no record.
             await ErrorPage.WriteAsync(context, refusal.Status, target.Authority, refusal.Reason);
             await flows.PublishAsync(recorder.ToFlow(clock.GetUtcNow(), new Flows.FlowError(Flows.FlowError.RequestRejected,
                 $"MiAudit answered {refusal.Status} before forwarding: {refusal.Reason}"), answered: true));

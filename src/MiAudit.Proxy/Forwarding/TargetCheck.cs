@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.AspNetCore.Http;
 
 namespace MiAudit.Proxy.Forwarding;
@@ -30,9 +29,9 @@ internal static class TargetCheck
             var c = rawTarget[i];
             if (c <= ' ' || c == '#' || c >= 0x7F)
             {
-                var first = c >= 0x80 ? Encoding.UTF8.GetBytes(rawTarget.Substring(i, char.IsHighSurrogate(c) && i + 1 < rawTarget.Length ? 2 : 1))[0] : (byte)c;
+                var what = c < 0x80 ? $"byte 0x{(int)c:X2}" : $"character U+{(int)c:X4}";
                 return (StatusCodes.Status400BadRequest,
-                    $"the request target holds byte 0x{first:X2} at offset {i}, which no request line can carry as sent; not forwarded");
+                    $"the request target holds {what} at offset {i}, which no request line can carry as sent; not forwarded");
             }
         }
 

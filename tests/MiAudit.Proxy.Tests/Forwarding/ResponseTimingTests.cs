@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http;
-using System.Text.Json;
 using MiAudit.Testing;
 
 namespace MiAudit.Proxy.Tests.Forwarding;
@@ -32,7 +31,7 @@ public class ResponseTimingTests(ProxyEnvironment env) : IClassFixture<ProxyEnvi
     [Fact]
     public async Task A_grpc_trailers_only_error_keeps_end_stream_on_its_only_headers_frame()
     {
-        var result = await NodeHttp2Async("POST", "/miaudit.Test/Denied", "content-type=application/grpc", "te=trailers");
+        var result = await NodeHttp2Client.RunAsync(env, "POST", "/miaudit.Test/Denied", "content-type=application/grpc", "te=trailers");
 
         Assert.Equal(200, result.GetProperty("status").GetInt32());
         Assert.True(result.GetProperty("endStream").GetBoolean(), $"HEADERS without END_STREAM: {result}");
@@ -44,13 +43,10 @@ public class ResponseTimingTests(ProxyEnvironment env) : IClassFixture<ProxyEnvi
     [Fact]
     public async Task A_grpc_answer_with_a_body_still_ends_with_its_trailers()
     {
-        var result = await NodeHttp2Async("POST", "/trailers", "content-type=application/grpc");
+        var result = await NodeHttp2Client.RunAsync(env, "POST", "/trailers", "content-type=application/grpc");
 
         Assert.False(result.GetProperty("endStream").GetBoolean());
         Assert.Equal("answer", result.GetProperty("body").GetString());
         Assert.Equal("7", result.GetProperty("trailers").GetProperty("grpc-status").GetString());
     }
-
-    private Task<JsonElement> NodeHttp2Async(string method, string path, params string[] headers) =>
-        NodeHttp2Client.RunAsync(env, method, path, headers);
 }
