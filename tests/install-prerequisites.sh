@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: curl (a third-party client), chromium + NSS tools (browser end-to-end tests), sqlite3 (storage tests).
+# Debian packages: curl (a third-party client), chromium + NSS tools (browser end-to-end tests), sqlite3 (storage tests),
+# postgresql (the PostgreSQL store tests).
 needed=()
 command -v curl >/dev/null || needed+=(curl)
 command -v chromium >/dev/null || needed+=(chromium)
@@ -20,6 +21,8 @@ command -v cc >/dev/null || needed+=(gcc)
 command -v objcopy >/dev/null || needed+=(binutils)
 [ -e /usr/include/stdio.h ] || needed+=(libc6-dev)
 command -v unshare >/dev/null || needed+=(util-linux)
+# PostgreSQL's server binaries: the store tests start their own cluster with initdb in a temporary directory.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || needed+=(postgresql)
 
 if [ ${#needed[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${needed[*]}"

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using MiAudit.Detection.Decoding;
 using MiAudit.Detection.Findings;
 using MiAudit.Detection.Loading;
@@ -36,7 +35,7 @@ public sealed record ReportOptions
 /// Computes an <see cref="AuditReport"/> from the store in one pass over the findings (constant memory in the number
 /// of findings, apart from the capped evidence), then loads and decodes the few flows the evidence links to.
 /// </summary>
-public sealed class AuditReportBuilder(SqliteConnection connection, ReportOptions options)
+public sealed class AuditReportBuilder(IAuditStore store, ReportOptions options)
 {
     private static readonly int[] BucketMinutes = [1, 2, 5, 10, 15, 30, 60, 180, 360, 720, 1440];
     private const int MaxBuckets = 180;
@@ -44,12 +43,12 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
     public AuditReport Build(string miauditVersion, DateTimeOffset generatedAt)
     {
         var filter = options.Filter;
-        var sessions = new SessionStore(connection).List()
+        var sessions = store.Sessions.List()
             .Where(s => filter.SessionIds.Count == 0 || filter.SessionIds.Contains(s.Id))
             .ToList();
 
         var tally = new FindingTally(options.EvidenceRowsPerRule);
-        foreach (var row in new AuditQueries(connection).Findings(filter))
+        foreach (var row in store.Queries().Findings(filter))
         {
             tally.Add(row);
         }
@@ -57,7 +56,7 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
         tally.Complete();
         var profiles = ReadProfiles(sessions);
         // The one policy of every output: identifiers in all their forms, plain, hashed or encoded.
-        var masking = options.Unmask ? MaskingPolicy.None : StoredMasking.For(connection);
+        var masking = options.Unmask ? MaskingPolicy.None : store.StoredMasking();
         var flows = DetailFlows(tally, masking);
         var detailed = flows.Select(f => f.FlowId).ToHashSet();
 
@@ -97,13 +96,13 @@ public sealed class AuditReportBuilder(SqliteConnection connection, ReportOption
             }),
             Flows = flows,
             Timeline = tally.Timeline(BucketSize(tally)),
-            NotDecrypted = new AuditQueries(connection).NotDecrypted(filter),
+            NotDecrypted = store.Queries().NotDecrypted(filter),
         };
     }
 
     private List<FlowDetail> DetailFlows(FindingTally tally, MaskingPolicy masking)
     {
-        var queries = new AuditQueries(connection);
+        var queries = store.Queries();
         var details = new List<FlowDetail>();
         foreach (var flowId in tally.EvidenceFlowIds.Take(options.FlowDetails))
         {

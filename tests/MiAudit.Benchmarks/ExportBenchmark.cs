@@ -87,10 +87,10 @@ public static class ExportBenchmark
         var peak = new PeakMemory();
         using var sampler = new Timer(_ => peak.Sample(), null, 0, 50);
         var clock = Stopwatch.StartNew();
-        using (var connection = AuditDatabase.Open(database, readOnly: true))
+        using (var store = AuditStores.Open(database, readOnly: true))
         using (var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16))
         {
-            var report = new AuditReportBuilder(connection, new ReportOptions()).Build("bench", DateTimeOffset.UtcNow);
+            var report = new AuditReportBuilder(store, new ReportOptions()).Build("bench", DateTimeOffset.UtcNow);
             HtmlReportWriter.Write(report, writer);
         }
 

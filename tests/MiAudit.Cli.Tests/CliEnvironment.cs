@@ -75,7 +75,11 @@ public sealed class CliEnvironment : IAsyncLifetime
         StartProxyAsync(workDirectory, null, extraArguments);
 
     /// <param name="binary">Another miaudit than the built one, and what launches it (see <see cref="MiAuditProcess.Start"/>).</param>
-    public async Task<RunningProxy> StartProxyAsync(string workDirectory, ProxyBinary? binary, params string[] extraArguments)
+    public Task<RunningProxy> StartProxyAsync(string workDirectory, ProxyBinary? binary, params string[] extraArguments) =>
+        StartProxyAsync(workDirectory, binary, null, extraArguments);
+
+    /// <param name="environment">Extra environment variables of the process (e.g. <c>MIAUDIT_DB</c>).</param>
+    public async Task<RunningProxy> StartProxyAsync(string workDirectory, ProxyBinary? binary, IDictionary<string, string>? environment, params string[] extraArguments)
     {
         Directory.CreateDirectory(workDirectory);
         var process = MiAuditProcess.Start(workDirectory,
@@ -86,7 +90,7 @@ public sealed class CliEnvironment : IAsyncLifetime
             "--map-host", $"{TrackerHost}=127.0.0.1",
             "--upstream-ca", OriginCaFile,
             .. extraArguments,
-        ], launcher: binary?.Launcher, executable: binary?.Executable);
+        ], environment, launcher: binary?.Launcher, executable: binary?.Executable);
         var endPoint = await process.WaitForListeningAsync();
         return new RunningProxy(process, endPoint, Path.Combine(workDirectory, "certs"), workDirectory);
     }

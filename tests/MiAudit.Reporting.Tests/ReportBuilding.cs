@@ -9,8 +9,8 @@ internal static class ReportBuilding
 {
     public static AuditReport Build(AuditedPhone phone, ReportOptions? options = null)
     {
-        using var connection = AuditDatabase.Open(phone.Database, readOnly: true);
-        return new AuditReportBuilder(connection, options ?? new ReportOptions()).Build("0.1.0-test", AuditedPhone.Start.AddHours(2));
+        using var store = AuditStores.Open(phone.Database, readOnly: true);
+        return new AuditReportBuilder(store, options ?? new ReportOptions()).Build("0.1.0-test", AuditedPhone.Start.AddHours(2));
     }
 
     public static string Html(AuditReport report)

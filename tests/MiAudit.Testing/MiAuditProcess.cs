@@ -49,9 +49,13 @@ public sealed partial class MiAuditProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion (e.g. <c>ca show</c>).</summary>
-    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(string workingDirectory, params string[] arguments)
+    public static Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(string workingDirectory, params string[] arguments) =>
+        RunAsync(workingDirectory, null, arguments);
+
+    /// <summary>Runs a command to completion with extra environment variables (e.g. <c>MIAUDIT_DB</c>).</summary>
+    public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(string workingDirectory, IDictionary<string, string>? environment, params string[] arguments)
     {
-        using var process = Process.Start(CreateStartInfo(workingDirectory, arguments, null, null))!;
+        using var process = Process.Start(CreateStartInfo(workingDirectory, arguments, environment, null))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 using MiAudit.Detection.Findings;
 using MiAudit.Storage;
 using MiAudit.Storage.Reading;
@@ -27,7 +26,7 @@ public sealed class FindingFilterOptions
     }
 
     /// <exception cref="UsageException">A value cannot be understood, or a session does not exist.</exception>
-    public FindingFilter Bind(ParseResult result, SqliteConnection connection, TimeProvider? clock = null)
+    public FindingFilter Bind(ParseResult result, ISessionStore sessionStore, TimeProvider? clock = null)
     {
         var now = (clock ?? TimeProvider.System).GetUtcNow();
         var severity = result.GetValue(_minSeverity) is { } level
@@ -38,7 +37,7 @@ public sealed class FindingFilterOptions
         {
             try
             {
-                sessions.AddRange(new SessionStore(connection).Resolve(session));
+                sessions.AddRange(sessionStore.Resolve(session));
             }
             catch (StorageException e)
             {

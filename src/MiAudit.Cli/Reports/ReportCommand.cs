@@ -37,7 +37,7 @@ public static class ReportCommand
               miaudit report --format md --min-severity medium --out findings.md
             """) { db, output, format, unmask, evidenceRows, flowDetails };
         filters.AddTo(command);
-        command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: true, connection =>
+        command.SetAction((result, cancellationToken) => StoreAccess.WithStoreAsync(DatabaseOption.Resolve(result.GetValue(db)), readOnly: true, store =>
         {
             var markdown = result.GetValue(format) is { } chosen ? chosen == "md" : result.GetValue(output)?.Extension.ToLowerInvariant() is ".md" or ".markdown";
             var file = result.GetValue(output) ?? new FileInfo(markdown ? "miaudit-report.md" : "miaudit-report.html");
@@ -46,9 +46,9 @@ public static class ReportCommand
                 throw new UsageException("--evidence-rows and --flow-details take a count of 0 or more");
             }
 
-            var report = new AuditReportBuilder(connection, new ReportOptions
+            var report = new AuditReportBuilder(store, new ReportOptions
             {
-                Filter = filters.Bind(result, connection),
+                Filter = filters.Bind(result, store.Sessions),
                 Unmask = result.GetValue(unmask),
                 EvidenceRowsPerRule = result.GetValue(evidenceRows),
                 FlowDetails = result.GetValue(flowDetails),

@@ -43,34 +43,30 @@ public static class ProxyRunner
         var ruleSetHash = settings.Detection?.Rules.Hash ?? "no-detection";
         try
         {
-            using (var connection = AuditDatabase.Open(settings.Database.FullName))
+            using (var store = AuditStores.Open(settings.Database))
             {
-                var sessions = new SessionStore(connection);
+                var sessions = store.Sessions;
                 if (sessions.UnanalysedFlows() is > 0 and var unanalysed)
                 {
                     logger.LogWarning("{Count} flows in {Database} were stored before detection ran on them (an earlier run was stopped first); 'miaudit scan' analyses them",
-                        unanalysed, settings.Database.FullName);
+                        unanalysed, settings.Database.Display);
                 }
 
-                // A label given twice is refused (reports would merge two audits); the default one is made unique.
-                label = settings.SessionLabel ?? sessions.FreeLabel($"session {DateTimeOffset.Now:yyyy-MM-dd HH:mm}");
-                sessionId = sessions.Start(label, Version, ruleSetHash, settings.Detection?.ProfileText,
-                    RecordedSettings(settings).ToJsonString(),
-                    DateTimeOffset.UtcNow);
+                (sessionId, label) = StartSession(sessions, settings, ruleSetHash);
+                writer = store.FlowWriter(sessionId, ruleSetHash, loggerFactory.CreateLogger<FlowWriter>());
             }
-
-            writer = new FlowWriter(settings.Database.FullName, sessionId, ruleSetHash, loggerFactory.CreateLogger<FlowWriter>());
         }
         catch (DuplicateSessionLabelException e)
         {
             authority.Dispose();
             return Report.Error(e.Message, ExitCodes.Usage);
         }
-        catch (Exception e) when (e is StorageException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is StorageException or System.Data.Common.DbException)
         {
-            // Locked by another process, read-only, not a database: say so rather than audit without a record.
+            // Locked by another process, read-only, not a database, a server that cannot be reached: say so rather
+            // than audit without a record.
             authority.Dispose();
-            return Report.Error($"cannot use the evidence database {settings.Database.FullName}: {e.Message}", ExitCodes.Failure);
+            return Report.Error($"cannot use the evidence database {settings.Database.Display}: {e.Message}", ExitCodes.Failure);
         }
 
         var output = new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, 1 << 16) { AutoFlush = false };
@@ -103,7 +99,7 @@ public static class ProxyRunner
             }
 
             var bound = server.BoundEndPoints[0];
-            logger.LogInformation("Listening on {EndPoint}; session {SessionId} \"{Label}\" in {Database}", bound, sessionId, label, settings.Database.FullName);
+            logger.LogInformation("Listening on {EndPoint}; session {SessionId} \"{Label}\" in {Database}", bound, sessionId, label, settings.Database.Display);
             Console.WriteLine(StartupBanner.Render(bound, authority, settings.Proxy.InsecureUpstream));
 
             var reason = await signal.Requested;
@@ -119,20 +115,40 @@ public static class ProxyRunner
                 + (writer.Spilled > 0 ? $", {writer.Spilled} kept in the spill file {writer.SpillPath} instead (see errors above)" : "")
                 + (writer.Failed > 0 ? $", {writer.Failed} NOT written (see errors above)" : "");
             logger.LogInformation("Stopped: {Seen} flows seen, {Flagged} flagged, {Written} written to {Database}{Unstored}",
-                view.Seen, view.Flagged, writer.Written, settings.Database.FullName, unstored);
+                view.Seen, view.Flagged, writer.Written, settings.Database.Display, unstored);
         }
 
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// Starts the run's session. A label given twice is refused (reports would merge two audits); the default one is
+    /// made unique, again if another proxy on the same database took it meanwhile.
+    /// </summary>
+    private static (long Id, string Label) StartSession(ISessionStore sessions, RunSettings settings, string ruleSetHash)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var label = settings.SessionLabel ?? sessions.FreeLabel($"session {DateTimeOffset.Now:yyyy-MM-dd HH:mm}");
+            try
+            {
+                return (sessions.Start(label, Version, ruleSetHash, settings.Detection?.ProfileText, RecordedSettings(settings).ToJsonString(), DateTimeOffset.UtcNow), label);
+            }
+            catch (DuplicateSessionLabelException) when (settings.SessionLabel is null && attempt < 10)
+            {
+            }
+        }
+    }
+
+    // The store is opened again to close the session: an SQLite file replaced during the run is the one at the path now.
     private static void CloseSession(RunSettings settings, long sessionId, ILogger logger)
     {
         try
         {
-            using var connection = AuditDatabase.Open(settings.Database.FullName);
-            new SessionStore(connection).End(sessionId, DateTimeOffset.UtcNow);
+            using var store = AuditStores.Open(settings.Database);
+            store.Sessions.End(sessionId, DateTimeOffset.UtcNow);
         }
-        catch (Exception e) when (e is StorageException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is StorageException or System.Data.Common.DbException)
         {
             logger.LogError("Could not record the end of session {SessionId}: {Reason}", sessionId, e.Message);
         }
@@ -142,10 +158,10 @@ public static class ProxyRunner
     {
         try
         {
-            using var connection = AuditDatabase.Open(settings.Database.FullName);
-            new SessionStore(connection).Discard(sessionId);
+            using var store = AuditStores.Open(settings.Database);
+            store.Sessions.Discard(sessionId);
         }
-        catch (Exception e) when (e is StorageException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is StorageException or System.Data.Common.DbException)
         {
             logger.LogError("Could not remove the session {SessionId} of this failed start: {Reason}", sessionId, e.Message);
         }

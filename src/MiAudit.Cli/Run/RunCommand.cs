@@ -4,6 +4,7 @@ using MiAudit.Cli.Options;
 using MiAudit.Detection.Findings;
 using MiAudit.Flows;
 using MiAudit.Proxy;
+using MiAudit.Storage;
 using Serilog.Events;
 
 namespace MiAudit.Cli.Run;
@@ -113,7 +114,7 @@ public sealed class RunCommand
         DefaultValueFactory = _ => new DirectoryInfo("logs"),
     };
 
-    private readonly Option<FileInfo> _db = DatabaseOption.Create();
+    private readonly Option<string?> _db = DatabaseOption.Create();
 
     private readonly Option<string?> _sessionLabel = new("--session-label")
     {
@@ -268,12 +269,24 @@ public sealed class RunCommand
             result.GetValue(_certsDir)!,
             result.GetValue(_logDir),
             verbosity,
-            result.GetValue(_db)!,
+            ParseStore(DatabaseOption.Resolve(result.GetValue(_db))),
             result.GetValue(_sessionLabel),
             new Run.StorePolicy(store, result.GetValue(_unflaggedBodies), threshold),
             new HeaderRedactor(redacted),
             result.GetValue(_noDetect) ? null : _detection.Bind(result),
             result.GetValue(_mask));
+    }
+
+    private static StoreAddress ParseStore(string text)
+    {
+        try
+        {
+            return StoreAddress.Parse(text);
+        }
+        catch (StorageException e)
+        {
+            throw new UsageException($"--db: {e.Message}");
+        }
     }
 
     private static int HeadLimit(string text, string option) => ByteSize.Parse(text) is var size and >= 1024 and <= 16 * 1024 * 1024
@@ -311,7 +324,7 @@ public sealed record RunSettings(
     DirectoryInfo CertsDirectory,
     DirectoryInfo? LogDirectory,
     LogEventLevel ConsoleLevel,
-    FileInfo Database,
+    StoreAddress Database,
     string? SessionLabel,
     StorePolicy Store,
     HeaderRedactor Redactor,

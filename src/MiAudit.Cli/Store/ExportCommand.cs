@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using MiAudit.Cli.Options;
 using MiAudit.Cli.Run;
+using MiAudit.Storage;
 using MiAudit.Storage.Export;
 using MiAudit.Storage.Har;
 using MiAudit.Storage.Reading;
@@ -29,10 +30,10 @@ public static class ExportCommand
               miaudit export --format har --category url-leak --out leaks.har
             """) { db, format, output, mask };
         filters.AddTo(command);
-        command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: true, connection =>
+        command.SetAction((result, cancellationToken) => StoreAccess.WithStoreAsync(DatabaseOption.Resolve(result.GetValue(db)), readOnly: true, store =>
         {
-            var filter = filters.Bind(result, connection);
-            var queries = new AuditQueries(connection, MaskOption.Policy(result.GetValue(mask), connection));
+            var filter = filters.Bind(result, store.Sessions);
+            var queries = store.Queries(MaskOption.Policy(result.GetValue(mask), store));
             long count = 0;
             void Write(Stream stream)
             {
@@ -63,7 +64,7 @@ public static class ExportCommand
         return command;
     }
 
-    private static long WriteCsv(AuditQueries queries, FindingFilter filter, Stream stream)
+    private static long WriteCsv(IAuditQueries queries, FindingFilter filter, Stream stream)
     {
         using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
         return CsvExporter.Write(queries.Findings(filter), writer, StoreAccess.Progress("findings"));

@@ -26,7 +26,7 @@ public static class FindingsCommand
         var mask = MaskOption.Create();
         var command = new Command("findings", "Show findings in the terminal (newest last); filters as for export") { db, limit, mask };
         filters.AddTo(command);
-        command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: true, connection =>
+        command.SetAction((result, cancellationToken) => StoreAccess.WithStoreAsync(DatabaseOption.Resolve(result.GetValue(db)), readOnly: true, store =>
         {
             var table = new Table().AddColumns("time (UTC)", "session", "severity", "rule", "host", "value", "leaf path");
             var max = result.GetValue(limit);
@@ -34,7 +34,7 @@ public static class FindingsCommand
 
             // The newest rows, oldest of them first: during a live audit what was just caught is what matters.
             var newest = new Queue<FindingRow>();
-            foreach (var row in new AuditQueries(connection, MaskOption.Policy(result.GetValue(mask), connection)).Findings(filters.Bind(result, connection)))
+            foreach (var row in store.Queries(MaskOption.Policy(result.GetValue(mask), store)).Findings(filters.Bind(result, store.Sessions)))
             {
                 total++;
                 newest.Enqueue(row);

@@ -24,7 +24,7 @@ public static class ImportHarCommand
               miaudit import-har chrome-export.har --session-label "desktop chrome" --device-profile phone.yaml
             """) { file, db, label };
         detection.AddTo(command);
-        command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: false, connection =>
+        command.SetAction((result, cancellationToken) => StoreAccess.WithStoreAsync(DatabaseOption.Resolve(result.GetValue(db)), readOnly: false, store =>
         {
             var setup = detection.Bind(result);
             var path = result.GetValue(file)!;
@@ -39,11 +39,11 @@ public static class ImportHarCommand
                 throw new UsageException(e.Message);
             }
 
-            var sessionId = new SessionStore(connection).Start(result.GetValue(label)!, ProxyRunner.Version, setup.Rules.Hash, setup.ProfileText,
+            var sessionId = store.Sessions.Start(result.GetValue(label)!, ProxyRunner.Version, setup.Rules.Hash, setup.ProfileText,
                 setup.Recorded(new JsonObject { ["importedFrom"] = path.FullName }).ToJsonString(),
                 DateTimeOffset.UtcNow);
             long findings = 0;
-            using (var writer = new BatchWriter(connection, setup.Rules.Hash))
+            using (var writer = store.BatchWriter(setup.Rules.Hash))
             {
                 foreach (var (flow, analysis) in setup.CreateEngine().AnalyzeAll(flows))
                 {
@@ -52,7 +52,7 @@ public static class ImportHarCommand
                 }
             }
 
-            new SessionStore(connection).End(sessionId, DateTimeOffset.UtcNow);
+            store.Sessions.End(sessionId, DateTimeOffset.UtcNow);
             Console.WriteLine($"Imported {flows.Count:N0} flows from {path.Name} as session {sessionId}; {findings:N0} findings.");
             return Task.FromResult(ExitCodes.Ok);
         }));

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Microsoft.Data.Sqlite;
 using MiAudit.Detection.Masking;
-using MiAudit.Storage.Export;
+using MiAudit.Storage;
 
 namespace MiAudit.Cli.Store;
 
@@ -13,5 +12,5 @@ internal static class MaskOption
         Description = "Mask the device's identifiers everywhere (values, URLs, headers, bodies, and encoded or hashed forms of them): 8612*******0125",
     };
 
-    public static MaskingPolicy Policy(bool mask, SqliteConnection connection) => mask ? StoredMasking.For(connection) : MaskingPolicy.None;
+    public static MaskingPolicy Policy(bool mask, IAuditStore store) => mask ? store.StoredMasking() : MaskingPolicy.None;
 }

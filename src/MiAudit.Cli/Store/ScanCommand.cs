@@ -29,32 +29,30 @@ public static class ScanCommand
               miaudit scan --session incognito --rules my-rules.yaml --device-profile phone.yaml
             """) { db, sessions };
         detection.AddTo(command);
-        command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: false, connection =>
+        command.SetAction((result, cancellationToken) => StoreAccess.WithStoreAsync(DatabaseOption.Resolve(result.GetValue(db)), readOnly: false, store =>
         {
             var given = detection.AnyGiven(result) ? detection.Bind(result) : null;
             detection.GivenWindow(result); // a bad --visit-window is an error even with no session to scan
-            var store = new SessionStore(connection);
-            var ids = (result.GetValue(sessions) ?? []).SelectMany(store.Resolve).Distinct().ToList();
+            var ids = (result.GetValue(sessions) ?? []).SelectMany(store.Sessions.Resolve).Distinct().ToList();
             if (ids.Count == 0)
             {
-                ids = store.List().Select(s => s.Id).ToList();
+                ids = store.Sessions.List().Select(s => s.Id).ToList();
             }
 
             long flows = 0, before = 0, after = 0;
             var hashes = new HashSet<string>();
             foreach (var sessionId in ids)
             {
-                var (profileText, settingsJson) = store.RecordedWith(sessionId);
+                var (profileText, settingsJson) = store.Sessions.RecordedWith(sessionId);
                 var setup = detection.WithGivenWindow(result, given ?? DetectionSetup.FromSession(profileText, settingsJson));
                 Console.WriteLine($"Session {sessionId}: {setup.Describe()}{(given is null ? " (as recorded)" : " (from the options)")}");
                 hashes.Add(setup.Rules.Hash);
                 var filter = new FindingFilter { SessionIds = [sessionId] };
-                var queries = new AuditQueries(connection);
+                var queries = store.Queries();
                 var engine = setup.CreateEngine();
 
-                // WAL lets a second connection write while this one streams the flows: memory stays flat.
-                using var writeConnection = AuditDatabase.Open(result.GetValue(db)!.FullName);
-                using (var writer = new BatchWriter(writeConnection, setup.Rules.Hash))
+                // The writer has a connection of its own, so it writes while the flows stream: memory stays flat.
+                using (var writer = store.BatchWriter(setup.Rules.Hash))
                 {
                     foreach (var (stored, analysis) in engine.AnalyzeRecorded(queries.Flows(filter), queries.Flows(filter, byCompletion: true), s => s.Flow))
                     {
@@ -65,7 +63,7 @@ public static class ScanCommand
                     }
                 }
 
-                new SessionStore(writeConnection).SetRuleSetHash(sessionId, setup.Rules.Hash); // what produced the findings now
+                store.Sessions.SetRuleSetHash(sessionId, setup.Rules.Hash); // what produced the findings now
             }
 
             Console.WriteLine($"Scanned {flows:N0} flows in {ids.Count} session(s) with rule set {string.Join(", ", hashes)}: {before:N0} findings before, {after:N0} now.");

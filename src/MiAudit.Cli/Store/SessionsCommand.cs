@@ -12,10 +12,10 @@ public static class SessionsCommand
     {
         var db = DatabaseOption.Create();
         var command = new Command("sessions", "List audit sessions: id, label, time, flows and findings") { db };
-        command.SetAction((result, cancellationToken) => StoreAccess.WithDatabaseAsync(result.GetValue(db)!, readOnly: true, connection =>
+        command.SetAction((result, cancellationToken) => StoreAccess.WithStoreAsync(DatabaseOption.Resolve(result.GetValue(db)), readOnly: true, store =>
         {
             var table = new Table().AddColumns("id", "label", "started (UTC)", "ended (UTC)", "flows", "findings", "rules", "MiAudit");
-            foreach (var session in new SessionStore(connection).List())
+            foreach (var session in store.Sessions.List())
             {
                 table.AddRow(
                     session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),

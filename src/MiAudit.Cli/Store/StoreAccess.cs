@@ -1,29 +1,28 @@
-using Microsoft.Data.Sqlite;
 using MiAudit.Storage;
 
 namespace MiAudit.Cli.Store;
 
-/// <summary>Opens the evidence database for a command, turning storage errors into one-line CLI errors.</summary>
+/// <summary>Opens the evidence store for a command, turning storage errors into one-line CLI errors.</summary>
 internal static class StoreAccess
 {
     /// <param name="mustExist">For commands that change an existing audit: a missing file is an error, not a new database.</param>
-    public static async Task<int> WithDatabaseAsync(FileInfo database, bool readOnly, Func<SqliteConnection, Task<int>> action, bool mustExist = false)
+    public static async Task<int> WithStoreAsync(string location, bool readOnly, Func<IAuditStore, Task<int>> action, bool mustExist = false)
     {
-        SqliteConnection connection;
+        IAuditStore store;
         try
         {
-            connection = AuditDatabase.Open(database.FullName, readOnly, mustExist);
+            store = AuditStores.Open(location, readOnly, mustExist);
         }
         catch (StorageException e)
         {
             return Report.Error(e.Message, ExitCodes.Failure);
         }
 
-        await using (connection)
+        using (store)
         {
             try
             {
-                return await action(connection);
+                return await action(store);
             }
             catch (Exception e) when (e is UsageException or DuplicateSessionLabelException)
             {
@@ -32,6 +31,11 @@ internal static class StoreAccess
             catch (StorageException e)
             {
                 return Report.Error(e.Message, ExitCodes.Failure);
+            }
+            catch (System.Data.Common.DbException e)
+            {
+                // The server went away mid-command, or the file was locked past the timeout: one line, not a stack.
+                return Report.Error($"{store.Location}: {e.Message}", ExitCodes.Failure);
             }
         }
     }

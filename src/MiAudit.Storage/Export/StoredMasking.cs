@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using MiAudit.Detection.Loading;
 using MiAudit.Detection.Masking;
 using MiAudit.Detection.Profiles;
@@ -16,7 +16,7 @@ public static class StoredMasking
     /// What is masked: every session's device profile and every identifier a finding holds (detection also recognises
     /// identifiers by their shape, without a profile), in the whole database, whatever an export selects.
     /// </summary>
-    public static MaskingPolicy For(SqliteConnection connection)
+    public static MaskingPolicy For(DbConnection connection)
     {
         var identifiers = new List<(string Field, string Value)>();
         foreach (var session in new SessionStore(connection).List())

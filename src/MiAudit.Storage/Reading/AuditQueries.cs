@@ -1,5 +1,6 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
+using MiAudit.Storage.Sql;
 using MiAudit.Detection.Findings;
 using MiAudit.Detection.Masking;
 using MiAudit.Flows;
@@ -8,21 +9,38 @@ using MiAudit.Storage.Export;
 namespace MiAudit.Storage.Reading;
 
 /// <summary>
-/// Streaming reads for the CLI: rows come one at a time, so exports of millions of findings use constant memory.
-/// With a masking policy, every row and flow read is masked before a writer sees it.
+/// Streaming reads, in either engine: rows come one at a time, so exports of millions of findings use constant memory.
+/// With a masking policy, every row and flow read is masked before a writer sees it. Each read runs on a connection
+/// leased for as long as it is enumerated: PostgreSQL runs one statement at a time per connection, and a rescan reads
+/// two streams of one session at once.
 /// </summary>
-public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? masking = null)
+public sealed class AuditQueries : IAuditQueries
 {
-    private readonly MaskingPolicy _masking = masking ?? MaskingPolicy.None;
+    private readonly Func<ConnectionLease> _lease;
+    private readonly SqlDialect _dialect;
+    private readonly MaskingPolicy _masking;
+
+    /// <param name="connection">An open connection to a MiAudit database, shared by every read (SQLite).</param>
+    public AuditQueries(DbConnection connection, MaskingPolicy? masking = null)
+        : this(() => new ConnectionLease(connection, owned: false), SqlDialects.For(connection), masking)
+    {
+    }
+
+    internal AuditQueries(Func<ConnectionLease> lease, SqlDialect dialect, MaskingPolicy? masking)
+    {
+        _lease = lease;
+        _dialect = dialect;
+        _masking = masking ?? MaskingPolicy.None;
+    }
 
     /// <summary>Findings with their flow and session, oldest first.</summary>
     public IEnumerable<FindingRow> Findings(FindingFilter filter)
     {
-        // Read on the raw statement: exports stream millions of rows, and the ADO.NET reader's per-column checks
-        // cost more than SQLite itself. Parameters are still bound by name through the command that built the text.
-        using var command = connection.CreateCommand();
-        var where = FindingFilter.And([.. filter.FlowConditions(command), .. filter.FindingConditions(command)]);
-        var sql = $"""
+        // Read through the dialect's cursor: on SQLite the raw statement, as exports stream millions of rows.
+        using var lease = _lease();
+        using var command = lease.Connection.CreateCommand();
+        var where = FindingFilter.And([.. filter.FlowConditions(command, _dialect), .. filter.FindingConditions(command, _dialect)]);
+        command.CommandText = $"""
             SELECT x.id, f.id, f.started_at, s.label, f.client_address, f.method, f.scheme, f.host, f.port, f.path, f.query,
                    f.status, x.rule_id, x.title, x.severity, x.category, x.value, x.matched_as, x.leaf_path, x.transforms, x.snippet, f.session_id
             FROM findings x
@@ -31,7 +49,7 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
             WHERE {where}
             ORDER BY f.started_at, f.id, x.id;
             """;
-        using var statement = RawStatement.Prepare(connection, sql, command.Parameters);
+        using var statement = _dialect.Cursor(lease.Connection, command);
         while (statement.Step())
         {
             yield return _masking.Apply(new FindingRow(
@@ -61,9 +79,10 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
     /// <param name="byCompletion">In the order they finished (the order live analysis saw them) rather than started.</param>
     public IEnumerable<StoredFlow> Flows(FindingFilter filter, bool byCompletion = false)
     {
-        using var command = connection.CreateCommand();
-        var conditions = filter.FlowConditions(command);
-        var findingConditions = filter.FindingConditions(command);
+        using var lease = _lease();
+        using var command = lease.Connection.CreateCommand();
+        var conditions = filter.FlowConditions(command, _dialect);
+        var findingConditions = filter.FindingConditions(command, _dialect);
         if (findingConditions.Count > 0)
         {
             conditions.Add($"EXISTS (SELECT 1 FROM findings x WHERE x.flow_id = f.id AND {FindingFilter.And(findingConditions)})");
@@ -82,8 +101,9 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
     /// </summary>
     public IReadOnlyList<NotDecryptedHost> NotDecrypted(FindingFilter filter)
     {
-        using var command = connection.CreateCommand();
-        var conditions = (filter with { RuleId = null, Category = null, MinSeverity = null }).FlowConditions(command);
+        using var lease = _lease();
+        using var command = lease.Connection.CreateCommand();
+        var conditions = (filter with { RuleId = null, Category = null, MinSeverity = null }).FlowConditions(command, _dialect);
         conditions.Add($"(f.transport IN ('{FlowTransport.PassthroughTls}', '{FlowTransport.OpaqueTcp}') OR f.error_kind = '{FlowError.ClientTlsHandshake}')");
         command.CommandText = $"""
             SELECT s.label, f.host, COALESCE(f.error_message, f.transport), COUNT(*), MIN(f.started_at), MAX(f.started_at)
@@ -96,8 +116,8 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
         var hosts = new List<NotDecryptedHost>();
         while (reader.Read())
         {
-            hosts.Add(new NotDecryptedHost(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
-                Timestamps.Parse(reader.GetString(4)), Timestamps.Parse(reader.GetString(5))));
+            hosts.Add(new NotDecryptedHost(reader.GetString(0), reader.GetString(1), reader.GetString(2), SqlDialect.Long(reader, 3),
+                _dialect.ReadTime(reader, 4), _dialect.ReadTime(reader, 5)));
         }
 
         return hosts;
@@ -106,12 +126,13 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
     /// <summary>One stored flow by its row id (the <c>flow_id</c> of its findings), or null.</summary>
     public StoredFlow? FlowById(long rowId)
     {
-        using var command = connection.CreateCommand();
-        command.Parameters.AddWithValue("$flow", rowId);
-        return ReadFlows(command, "f.id = $flow").FirstOrDefault();
+        using var lease = _lease();
+        using var command = lease.Connection.CreateCommand();
+        _dialect.Add(command, "@flow", rowId);
+        return ReadFlows(command, "f.id = @flow").ToList().FirstOrDefault();
     }
 
-    private IEnumerable<StoredFlow> ReadFlows(SqliteCommand command, string where, string order = "f.started_at, f.id")
+    private IEnumerable<StoredFlow> ReadFlows(DbCommand command, string where, string order = "f.started_at, f.id")
     {
         command.CommandText = $"""
             SELECT f.id, f.uid, s.label, f.started_at, f.completed_at, f.client_address, f.client_port, f.transport, f.http_version,
@@ -127,24 +148,24 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            var flowId = reader.GetInt64(0);
+            var flowId = SqlDialect.Long(reader, 0);
             var flow = new Flow
             {
                 Id = Guid.Parse(reader.GetString(1)),
-                StartedAt = Timestamps.Parse(reader.GetString(3)),
-                CompletedAt = Timestamps.Parse(reader.GetString(4)),
+                StartedAt = _dialect.ReadTime(reader, 3),
+                CompletedAt = _dialect.ReadTime(reader, 4),
                 ClientAddress = reader.GetString(5),
-                ClientPort = reader.GetInt32(6),
+                ClientPort = (int)SqlDialect.Long(reader, 6),
                 Transport = Enum.Parse<FlowTransport>(reader.GetString(7)),
                 HttpVersion = reader.GetString(8),
                 UpstreamHttpVersion = reader.IsDBNull(9) ? null : reader.GetString(9),
                 Method = reader.GetString(10),
                 Scheme = reader.GetString(11),
                 Host = reader.GetString(12),
-                Port = reader.GetInt32(13),
+                Port = (int)SqlDialect.Long(reader, 13),
                 Path = reader.GetString(14),
                 Query = reader.GetString(15),
-                StatusCode = reader.IsDBNull(16) ? null : reader.GetInt32(16),
+                StatusCode = reader.IsDBNull(16) ? null : (int)SqlDialect.Long(reader, 16),
                 RequestHeaders = Writing.HeaderJson.Deserialize(reader.GetString(17)),
                 RequestBody = Body(reader, 18, 19, 29),
                 ResponseHeaders = Writing.HeaderJson.Deserialize(reader.GetString(20)),
@@ -156,35 +177,35 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
                 Error = reader.IsDBNull(26) ? null : new FlowError(reader.GetString(26), reader.IsDBNull(27) ? "" : reader.GetString(27)),
                 RequestTrailers = reader.IsDBNull(31) ? [] : Writing.HeaderJson.Deserialize(reader.GetString(31)),
                 ResponseTrailers = reader.IsDBNull(32) ? [] : Writing.HeaderJson.Deserialize(reader.GetString(32)),
-                InProgress = reader.GetInt64(33) != 0,
+                InProgress = SqlDialect.Long(reader, 33) != 0,
                 WebSocketTotals = reader.IsDBNull(34) ? null
-                    : new MessageTotals(reader.GetInt64(34), reader.GetInt64(35), reader.GetInt64(36), reader.GetInt64(37)),
+                    : new MessageTotals(SqlDialect.Long(reader, 34), SqlDialect.Long(reader, 35), SqlDialect.Long(reader, 36), SqlDialect.Long(reader, 37)),
             };
             if (flow.WebSocketTotals is not null)
             {
                 flow = flow with { WebSocketMessages = MessagesOf(flowId) };
             }
 
-            yield return _masking.Apply(new StoredFlow(flowId, reader.GetInt64(28), reader.GetString(2), flow, FindingsOf(flowId)));
+            yield return _masking.Apply(new StoredFlow(flowId, SqlDialect.Long(reader, 28), reader.GetString(2), flow, FindingsOf(flowId)));
         }
     }
 
     private List<WebSocketMessage> MessagesOf(long flowId) => ChildRows(
-        "SELECT direction, at, opcode, size, data, truncated, note FROM websocket_messages WHERE flow_id = $id ORDER BY idx;", flowId,
+        "SELECT direction, at, opcode, size, data, truncated, note FROM websocket_messages WHERE flow_id = @id ORDER BY idx;", flowId,
         reader => new WebSocketMessage(
             reader.GetString(0) == "client" ? MessageDirection.Client : MessageDirection.Server,
-            Timestamps.Parse(reader.GetString(1)),
-            reader.GetInt32(2),
+            _dialect.ReadTime(reader, 1),
+            (int)SqlDialect.Long(reader, 2),
             Body(reader, 4, 3, 5),
             reader.IsDBNull(6) ? null : reader.GetString(6)));
 
     private List<Finding> FindingsOf(long flowId) => ChildRows(
-        "SELECT rule_id, title, severity, category, value, matched_as, leaf_path, transforms, snippet FROM findings WHERE flow_id = $id ORDER BY id;", flowId,
+        "SELECT rule_id, title, severity, category, value, matched_as, leaf_path, transforms, snippet FROM findings WHERE flow_id = @id ORDER BY id;", flowId,
         reader => new Finding
         {
             RuleId = reader.GetString(0),
             Title = reader.GetString(1),
-            Severity = (Severity)reader.GetInt32(2),
+            Severity = (Severity)SqlDialect.Long(reader, 2),
             Category = reader.GetString(3),
             Value = reader.GetString(4),
             MatchedAs = reader.GetString(5),
@@ -193,12 +214,14 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
             Snippet = reader.GetString(8),
         });
 
-    /// <summary>The rows of a table that hangs off one flow (<c>$id</c> in the query), read with <paramref name="read"/>.</summary>
-    private List<T> ChildRows<T>(string sql, long flowId, Func<SqliteDataReader, T> read)
+    /// <summary>The rows of a table that hangs off one flow (<c>@id</c> in the query), read with <paramref name="read"/>.</summary>
+    private List<T> ChildRows<T>(string sql, long flowId, Func<DbDataReader, T> read)
     {
-        using var command = connection.CreateCommand();
+        // A lease of its own: the flows' reader is still open on the first.
+        using var lease = _lease();
+        using var command = lease.Connection.CreateCommand();
         command.CommandText = sql;
-        command.Parameters.AddWithValue("$id", flowId);
+        _dialect.Add(command, "@id", flowId);
         using var reader = command.ExecuteReader();
         var rows = new List<T>();
         while (reader.Read())
@@ -209,12 +232,12 @@ public sealed class AuditQueries(SqliteConnection connection, MaskingPolicy? mas
         return rows;
     }
 
-    private static CapturedBody Body(SqliteDataReader reader, int bytesColumn, int sizeColumn, int truncatedColumn)
+    private static CapturedBody Body(DbDataReader reader, int bytesColumn, int sizeColumn, int truncatedColumn)
     {
         var bytes = reader.IsDBNull(bytesColumn) ? [] : (byte[])reader.GetValue(bytesColumn);
-        var size = Math.Max(bytes.Length, reader.GetInt64(sizeColumn));
+        var size = Math.Max(bytes.Length, SqlDialect.Long(reader, sizeColumn));
         // Marked truncated with every byte that passed kept: the body itself was cut short on the wire.
-        var ended = !(reader.GetInt64(truncatedColumn) != 0 && bytes.Length >= size);
+        var ended = !(SqlDialect.Long(reader, truncatedColumn) != 0 && bytes.Length >= size);
         return new CapturedBody(bytes, size, ended);
     }
 }

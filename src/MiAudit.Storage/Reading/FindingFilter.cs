@@ -1,5 +1,6 @@
 using MiAudit.Detection.Findings;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
+using MiAudit.Storage.Sql;
 
 namespace MiAudit.Storage.Reading;
 
@@ -22,7 +23,7 @@ public sealed record FindingFilter
     public DateTimeOffset? Until { get; init; }
 
     /// <summary>Conditions on <c>flows f</c>, with their parameters added to <paramref name="command"/>.</summary>
-    internal List<string> FlowConditions(SqliteCommand command)
+    internal List<string> FlowConditions(DbCommand command, SqlDialect dialect)
     {
         var conditions = new List<string>();
         if (SessionIds.Count > 0)
@@ -34,51 +35,51 @@ public sealed record FindingFilter
         {
             if (host.StartsWith("*.", StringComparison.Ordinal))
             {
-                conditions.Add("f.host LIKE $host ESCAPE '\\'");
-                command.Parameters.AddWithValue("$host", "%" + host[1..].Replace("%", "\\%").Replace("_", "\\_"));
+                conditions.Add("lower(f.host) LIKE lower(@host) ESCAPE '\\'");
+                dialect.Add(command, "@host", "%" + host[1..].Replace("%", "\\%").Replace("_", "\\_"));
             }
             else
             {
-                conditions.Add("f.host = $host COLLATE NOCASE");
-                command.Parameters.AddWithValue("$host", host);
+                conditions.Add(dialect.EqualsIgnoringCase("f.host", "@host"));
+                dialect.Add(command, "@host", host);
             }
         }
 
         if (Since is { } since)
         {
-            conditions.Add("f.started_at >= $since");
-            command.Parameters.AddWithValue("$since", Timestamps.Format(since));
+            conditions.Add("f.started_at >= @since");
+            dialect.Add(command, "@since", since);
         }
 
         if (Until is { } until)
         {
-            conditions.Add("f.started_at < $until");
-            command.Parameters.AddWithValue("$until", Timestamps.Format(until));
+            conditions.Add("f.started_at < @until");
+            dialect.Add(command, "@until", until);
         }
 
         return conditions;
     }
 
     /// <summary>Conditions on <c>findings x</c>, with their parameters added to <paramref name="command"/>.</summary>
-    internal List<string> FindingConditions(SqliteCommand command)
+    internal List<string> FindingConditions(DbCommand command, SqlDialect dialect)
     {
         var conditions = new List<string>();
         if (RuleId is { } rule)
         {
-            conditions.Add("x.rule_id = $rule");
-            command.Parameters.AddWithValue("$rule", rule);
+            conditions.Add("x.rule_id = @rule");
+            dialect.Add(command, "@rule", rule);
         }
 
         if (Category is { } category)
         {
-            conditions.Add("x.category = $category");
-            command.Parameters.AddWithValue("$category", category);
+            conditions.Add("x.category = @category");
+            dialect.Add(command, "@category", category);
         }
 
         if (MinSeverity is { } severity)
         {
-            conditions.Add("x.severity >= $severity");
-            command.Parameters.AddWithValue("$severity", (int)severity);
+            conditions.Add("x.severity >= @severity");
+            dialect.Add(command, "@severity", (int)severity);
         }
 
         return conditions;

@@ -1,10 +1,11 @@
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
+using MiAudit.Storage.Sql;
 
 namespace MiAudit.Storage.Reading;
 
 /// <summary>A prepared SQLite statement read column by column without the ADO.NET layer, for streaming exports.</summary>
-internal sealed class RawStatement : IDisposable
+internal sealed class RawStatement : IRowCursor
 {
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _statement;

@@ -7,19 +7,22 @@ namespace MiAudit.Storage.Writing;
 /// Synchronous writes for offline work (HAR import, rescans): committed every few hundred rows, so a large import
 /// is fast and an interrupted one keeps what it finished.
 /// </summary>
-public sealed class BatchWriter : IDisposable
+public sealed class BatchWriter : IBatchWriter
 {
     private const int RowsPerTransaction = 500;
 
     private readonly FlowInserter _inserter;
+    private readonly SqliteConnection? _ownedConnection;
     private readonly string _ruleSetHash;
     private SqliteTransaction? _transaction;
     private int _rows;
 
-    public BatchWriter(SqliteConnection connection, string ruleSetHash)
+    /// <param name="ownsConnection">Close the connection with the writer (one opened for it alone).</param>
+    public BatchWriter(SqliteConnection connection, string ruleSetHash, bool ownsConnection = false)
     {
         _inserter = new FlowInserter(connection);
         _ruleSetHash = ruleSetHash;
+        _ownedConnection = ownsConnection ? connection : null;
     }
 
     public long Insert(long sessionId, FlowRecord record)
@@ -49,6 +52,7 @@ public sealed class BatchWriter : IDisposable
     {
         Commit();
         _inserter.Dispose();
+        _ownedConnection?.Dispose();
     }
 
     private void Begin() => _transaction ??= _inserter.BeginTransaction();

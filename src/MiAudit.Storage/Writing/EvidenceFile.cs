@@ -7,7 +7,7 @@ namespace MiAudit.Storage.Writing;
 /// database refuses writes. Opening it makes sure the session row is there, so a database recreated after being
 /// deleted, or a fresh spill file, holds flows that still belong to their session.
 /// </summary>
-internal sealed class EvidenceFile : IDisposable
+internal sealed class EvidenceFile : IEvidenceTarget
 {
     // Long enough for a reader's checkpoint, short enough that a lock held by another program sends flows to the spill
     // file before the proxy has to wait for them.
@@ -139,6 +139,8 @@ internal sealed class EvidenceFile : IDisposable
         SQLitePCL.raw.sqlite3_exec(handle, "ROLLBACK;");
         return true;
     }
+
+    public long WriteBack(string spillPath) => SpillFile.WriteBack(_connection, spillPath);
 
     /// <summary>The file's size in bytes, as SQLite counts its pages.</summary>
     public long Size()

@@ -22,17 +22,13 @@ internal sealed class FlowInserter : IDisposable
     private readonly sqlite3_stmt _deleteFlow;
     private readonly sqlite3_stmt _markAnalysed;
     private readonly sqlite3_stmt _complete;
+    private readonly object?[] _values = new object?[FlowColumns.Count];
 
     public FlowInserter(SqliteConnection connection)
     {
         _connection = connection;
-        _insertFlow = Prepare("""
-            INSERT INTO flows (uid, session_id, started_at, completed_at, client_address, client_port, transport, http_version,
-                upstream_http_version, method, scheme, host, port, path, query, status, request_headers, request_body,
-                request_body_size, request_body_truncated, response_headers, response_body, response_body_size,
-                response_body_truncated, tls_server_name, tls_alpn, tls_version, error_kind, error_message, decode_limits, max_severity,
-                analysis_pending, request_trailers, response_trailers, in_progress, ws_client_messages, ws_client_bytes,
-                ws_server_messages, ws_server_bytes, tls_fingerprint)
+        _insertFlow = Prepare($"""
+            INSERT INTO flows ({FlowColumns.Names})
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
                 ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)
             ON CONFLICT(uid) DO NOTHING
@@ -68,47 +64,13 @@ internal sealed class FlowInserter : IDisposable
         var flow = record.Flow;
         var s = _insertFlow;
         raw.sqlite3_reset(s);
-        Text(s, 1, flow.Id.ToString());
-        raw.sqlite3_bind_int64(s, 2, sessionId);
-        Text(s, 3, Timestamps.Format(flow.StartedAt));
-        Text(s, 4, Timestamps.Format(flow.CompletedAt));
-        Text(s, 5, flow.ClientAddress);
-        raw.sqlite3_bind_int64(s, 6, flow.ClientPort);
-        Text(s, 7, flow.Transport.ToString());
-        Text(s, 8, flow.HttpVersion);
-        Text(s, 9, flow.UpstreamHttpVersion);
-        Text(s, 10, flow.Method);
-        Text(s, 11, flow.Scheme);
-        Text(s, 12, flow.Host);
-        raw.sqlite3_bind_int64(s, 13, flow.Port);
-        Text(s, 14, flow.Path);
-        Text(s, 15, flow.Query);
-        Integer(s, 16, flow.StatusCode);
-        Text(s, 17, HeaderJson.Serialize(flow.RequestHeaders));
-        Body(s, 18, record.KeepBodies ? flow.RequestBody.Bytes : default);
-        raw.sqlite3_bind_int64(s, 19, flow.RequestBody.WireLength);
-        raw.sqlite3_bind_int(s, 20, (record.KeepBodies ? flow.RequestBody.Truncated : flow.RequestBody.WireLength > 0 || !flow.RequestBody.Ended) ? 1 : 0);
-        Text(s, 21, HeaderJson.Serialize(flow.ResponseHeaders));
-        Body(s, 22, record.KeepBodies ? flow.ResponseBody.Bytes : default);
-        raw.sqlite3_bind_int64(s, 23, flow.ResponseBody.WireLength);
-        raw.sqlite3_bind_int(s, 24, (record.KeepBodies ? flow.ResponseBody.Truncated : flow.ResponseBody.WireLength > 0 || !flow.ResponseBody.Ended) ? 1 : 0);
-        Text(s, 25, flow.ClientTls?.ServerName);
-        Text(s, 26, flow.ClientTls?.ApplicationProtocol);
-        Text(s, 27, flow.ClientTls?.Protocol);
-        Text(s, 28, flow.Error?.Kind);
-        Text(s, 29, flow.Error?.Message);
-        Text(s, 30, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits, StorageJson.Default.IReadOnlyListString));
-        Integer(s, 31, record.Findings.Count == 0 ? null : (int)record.Findings.Max(f => f.Severity));
-        raw.sqlite3_bind_int(s, 32, record.AnalysisPending ? 1 : 0);
-        Text(s, 33, flow.RequestTrailers.Count == 0 ? null : HeaderJson.Serialize(flow.RequestTrailers));
-        Text(s, 34, flow.ResponseTrailers.Count == 0 ? null : HeaderJson.Serialize(flow.ResponseTrailers));
-        raw.sqlite3_bind_int(s, 35, flow.InProgress ? 1 : 0);
-        Long(s, 36, flow.WebSocketTotals?.ClientMessages);
-        Long(s, 37, flow.WebSocketTotals?.ClientBytes);
-        Long(s, 38, flow.WebSocketTotals?.ServerMessages);
-        Long(s, 39, flow.WebSocketTotals?.ServerBytes);
-        Text(s, 40, flow.ClientTls?.Fingerprint);
+        FlowColumns.Fill(_values, sessionId, record);
+        for (var i = 0; i < FlowColumns.Count; i++)
+        {
+            Bind(s, i + 1, _values[i]);
+        }
 
+        Array.Clear(_values); // no body outlives its flow here
         var step = raw.sqlite3_step(s);
         if (step == raw.SQLITE_DONE)
         {
@@ -165,8 +127,8 @@ internal sealed class FlowInserter : IDisposable
         var s = _complete;
         raw.sqlite3_reset(s);
         Text(s, 1, record.Flow.Id.ToString());
-        Text(s, 2, record.DecodeLimits.Count == 0 ? null : JsonSerializer.Serialize(record.DecodeLimits, StorageJson.Default.IReadOnlyListString));
-        Integer(s, 3, record.Findings.Count == 0 ? null : (int)record.Findings.Max(f => f.Severity));
+        Text(s, 2, FlowColumns.DecodeLimits(record));
+        Integer(s, 3, FlowColumns.MaxSeverity(record.Findings));
         raw.sqlite3_bind_int(s, 4, record.KeepBodies ? 1 : 0);
         var step = raw.sqlite3_step(s);
         if (step == raw.SQLITE_DONE)
@@ -199,7 +161,7 @@ internal sealed class FlowInserter : IDisposable
         Check(raw.sqlite3_step(_deleteFindings), raw.SQLITE_DONE);
         raw.sqlite3_reset(_markAnalysed);
         raw.sqlite3_bind_int64(_markAnalysed, 1, flowId);
-        Integer(_markAnalysed, 2, findings.Count == 0 ? null : (int)findings.Max(f => f.Severity));
+        Integer(_markAnalysed, 2, FlowColumns.MaxSeverity(findings));
         Check(raw.sqlite3_step(_markAnalysed), raw.SQLITE_DONE);
         InsertFindings(flowId, findings, ruleSetHash);
     }
@@ -218,7 +180,7 @@ internal sealed class FlowInserter : IDisposable
             Text(s, 6, finding.Value);
             Text(s, 7, finding.MatchedAs);
             Text(s, 8, finding.LeafPath);
-            Text(s, 9, JsonSerializer.Serialize(finding.Transforms, StorageJson.Default.IReadOnlyListString));
+            Text(s, 9, FlowColumns.Transforms(finding));
             Text(s, 10, finding.Snippet);
             Text(s, 11, ruleSetHash);
             Check(raw.sqlite3_step(s), raw.SQLITE_DONE);
@@ -242,6 +204,21 @@ internal sealed class FlowInserter : IDisposable
         {
             throw new SqliteException($"SQLite error {result}: {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}", result);
         }
+    }
+
+    /// <summary>Binds one of <see cref="FlowColumns"/>' values by its type.</summary>
+    private static void Bind(sqlite3_stmt statement, int index, object? value)
+    {
+        _ = value switch
+        {
+            null => raw.sqlite3_bind_null(statement, index),
+            string text => raw.sqlite3_bind_text(statement, index, text),
+            long number => raw.sqlite3_bind_int64(statement, index, number),
+            int number => raw.sqlite3_bind_int(statement, index, number),
+            DateTimeOffset time => raw.sqlite3_bind_text(statement, index, Timestamps.Format(time)),
+            ReadOnlyMemory<byte> bytes => raw.sqlite3_bind_blob(statement, index, bytes.Span),
+            _ => throw new ArgumentException($"no SQLite binding for {value.GetType().Name}", nameof(value)),
+        };
     }
 
     private static void Text(sqlite3_stmt statement, int index, string? value)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Collections.Concurrent;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using MiAudit.Flows;
@@ -45,7 +46,8 @@ public sealed class FlowWriter : IAsyncDisposable
     // proxy commits (and checks the file) once per few dozen flows instead of once per flow. Small next to StaleAfter.
     private static readonly TimeSpan GroupWindow = TimeSpan.FromMilliseconds(5);
 
-    private readonly string _databasePath;
+    private readonly IEvidenceBackend _backend;
+    private readonly string _databasePath; // for messages: a path, or a URL without its password
     private readonly SessionRow _session;
     private readonly string _ruleSetHash;
     private readonly ILogger _logger;
@@ -61,7 +63,7 @@ public sealed class FlowWriter : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closed;
     private int _stagedCount;
-    private EvidenceFile? _database;
+    private IEvidenceTarget? _database;
     private EvidenceFile? _spill;
     private long _lastHealthCheck = Stopwatch.GetTimestamp();
     private long _written;
@@ -69,18 +71,22 @@ public sealed class FlowWriter : IAsyncDisposable
     private long _failed;
     private long _unanalysed;
 
+    /// <summary>A writer into the SQLite file at <paramref name="databasePath"/>.</summary>
     /// <exception cref="StorageException">The database cannot be opened.</exception>
     public FlowWriter(string databasePath, long sessionId, string ruleSetHash, ILogger<FlowWriter> logger)
+        : this(new Sqlite.SqliteEvidence(Path.GetFullPath(databasePath)), sessionId, ruleSetHash, logger)
     {
-        _databasePath = Path.GetFullPath(databasePath);
+    }
+
+    /// <exception cref="StorageException">The store cannot be opened.</exception>
+    internal FlowWriter(IEvidenceBackend backend, long sessionId, string ruleSetHash, ILogger<FlowWriter> logger)
+    {
+        _backend = backend;
+        _databasePath = backend.Display;
         _ruleSetHash = ruleSetHash;
         _logger = logger;
-        using (var connection = AuditDatabase.Open(_databasePath))
-        {
-            _session = new SessionStore(connection).Row(sessionId);
-        }
-
-        _database = EvidenceFile.Open(_databasePath, _session);
+        _session = backend.Session(sessionId);
+        _database = backend.Open(_session);
         WriteBackLeftBehind();
         _thread = new Thread(() =>
         {
@@ -430,7 +436,7 @@ public sealed class FlowWriter : IAsyncDisposable
 
     private bool OpenSpill()
     {
-        foreach (var candidate in SpillFile.Candidates(_databasePath, _session.Id))
+        foreach (var candidate in SpillFile.Candidates(_backend.SpillBase, _session.Id))
         {
             try
             {
@@ -484,13 +490,13 @@ public sealed class FlowWriter : IAsyncDisposable
         {
             try
             {
-                var moved = SpillFile.WriteBack(target.Connection, spill.Path);
+                var moved = target.WriteBack(spill.Path);
                 var spilled = Interlocked.Exchange(ref _spilled, 0);
                 Interlocked.Add(ref _written, spilled);
                 CloseSpill(keep: false);
                 _logger.LogWarning("The evidence database {Database} accepts writes again: {Count} flows moved back from {Spill}", _databasePath, moved, spill.Path);
             }
-            catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is DbException or StorageException or IOException or UnauthorizedAccessException)
             {
                 _logger.LogDebug("Writing the spill file back failed ({Reason}); trying again in a second", e.Message);
             }
@@ -513,9 +519,9 @@ public sealed class FlowWriter : IAsyncDisposable
     {
         try
         {
-            _database = EvidenceFile.Open(_databasePath, _session);
+            _database = _backend.Open(_session);
         }
-        catch (Exception e) when (e is StorageException or SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is StorageException or DbException or IOException or UnauthorizedAccessException)
         {
             _database = null;
             StartSpilling(e.Message);
@@ -525,15 +531,15 @@ public sealed class FlowWriter : IAsyncDisposable
     /// <summary>Spill files from a run that ended before it could write them back: written back now.</summary>
     private void WriteBackLeftBehind()
     {
-        foreach (var file in SpillFile.LeftBehind(_databasePath))
+        foreach (var file in SpillFile.LeftBehind(_backend.SpillBase))
         {
             try
             {
-                var moved = SpillFile.WriteBack(_database!.Connection, file);
+                var moved = _database!.WriteBack(file);
                 SpillFile.Delete(file);
                 _logger.LogWarning("Moved {Count} flows from {Spill}, left by an earlier run, into {Database}", moved, file, _databasePath);
             }
-            catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is DbException or StorageException or IOException or UnauthorizedAccessException)
             {
                 _logger.LogError("Could not move the flows of {Spill} into {Database}: {Reason}; the file is kept", file, _databasePath, e.Message);
             }

@@ -1,0 +1,154 @@
+using MiAudit.Storage.Writing;
+using Npgsql;
+
+namespace MiAudit.Storage.Postgres;
+
+/// <summary>
+/// The live writer's way into PostgreSQL. Spill files (SQLite, local) are named after the server and database and
+/// go in the working directory (else the temporary one): a lost server never makes the proxy wait.
+/// </summary>
+internal sealed class PostgresEvidence(StoreAddress location) : IEvidenceBackend
+{
+    public string Display => location.Display;
+
+    public string SpillBase { get; } = Path.Combine(Environment.CurrentDirectory,
+        "miaudit-" + string.Concat(location.Display.Replace("postgresql://", "", StringComparison.Ordinal).Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_')));
+
+    public SessionRow Session(long sessionId)
+    {
+        using var source = PostgresStore.DataSource(location);
+        using var connection = PostgresStore.Connect(source, location);
+        return new SessionStore(connection, PostgresDialect.Instance).Row(sessionId);
+    }
+
+    public IEvidenceTarget Open(SessionRow session)
+    {
+        var target = new PostgresTarget(location);
+        try
+        {
+            target.Ensure(session);
+            return target;
+        }
+        catch
+        {
+            target.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// One connection the writer commits batches on. A connection lost mid-batch (server restarted, network gone) is
+/// reopened and the batch tried once more; then the error goes to the writer, which spills.
+/// </summary>
+internal sealed class PostgresTarget(StoreAddress location) : IEvidenceTarget
+{
+    private readonly NpgsqlDataSource _source = PostgresStore.DataSource(location);
+    private NpgsqlConnection? _connection;
+
+    public void Ensure(SessionRow session) => new SessionStore(Connection(), PostgresDialect.Instance).Ensure(session);
+
+    public void Apply(WriteBatch batch, long sessionId, string ruleSetHash)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var connection = Connection();
+                using var transaction = connection.BeginTransaction();
+                using var commands = new NpgsqlBatch(connection, transaction);
+                foreach (var operation in batch.Operations)
+                {
+                    Add(commands, operation, sessionId, ruleSetHash);
+                }
+
+                if (commands.BatchCommands.Count > 0)
+                {
+                    commands.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+                return;
+            }
+            catch (NpgsqlException e) when (attempt == 0 && ConnectionLost(e))
+            {
+                Drop();
+            }
+            catch
+            {
+                Drop();
+                throw;
+            }
+        }
+    }
+
+    private static void Add(NpgsqlBatch commands, WriteOperation operation, long sessionId, string ruleSetHash)
+    {
+        switch (operation.Kind)
+        {
+            case WriteKind.Supersede:
+                // The unanalysed row goes and the final record takes its place (SQLite updates it in place instead).
+                PostgresWrites.Delete(commands, operation.FlowId, "analysis_pending = 1");
+                break;
+            case WriteKind.Replace:
+                PostgresWrites.Delete(commands, operation.FlowId, "in_progress = 1");
+                break;
+            case WriteKind.Revise or WriteKind.Delete:
+                PostgresWrites.Delete(commands, operation.FlowId);
+                break;
+        }
+
+        if (operation.Kind != WriteKind.Delete)
+        {
+            PostgresWrites.Insert(commands, sessionId, operation.Record!, ruleSetHash);
+        }
+    }
+
+    /// <summary>A failure of the connection rather than of the statement: worth one more try on a new connection.</summary>
+    private static bool ConnectionLost(NpgsqlException e) =>
+        e is not PostgresException postgres || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal) || postgres.SqlState.StartsWith("08", StringComparison.Ordinal);
+
+    public bool HasMoved() => false; // a server database does not vanish under its path; losing the server is a refused write
+
+    public bool AcceptsWrites()
+    {
+        try
+        {
+            using var command = new NpgsqlCommand("SELECT 1;", Connection());
+            command.ExecuteScalar();
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or StorageException or InvalidOperationException or IOException or TimeoutException)
+        {
+            Drop();
+            return false;
+        }
+    }
+
+    public long WriteBack(string spillPath)
+    {
+        try
+        {
+            return PostgresSpillCopy.Copy(Connection(), spillPath);
+        }
+        catch
+        {
+            Drop();
+            throw;
+        }
+    }
+
+    private NpgsqlConnection Connection() => _connection ??= PostgresStore.Connect(_source, location);
+
+    private void Drop()
+    {
+        _connection?.Dispose();
+        _connection = null;
+    }
+
+    public void Dispose()
+    {
+        Drop();
+        _source.Dispose();
+    }
+}
