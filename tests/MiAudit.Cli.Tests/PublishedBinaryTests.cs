@@ -41,6 +41,22 @@ public class PublishedBinaryTests(CliEnvironment env) : IClassFixture<CliEnviron
         var report = File.ReadAllText(Path.Combine(dir, "report.html"));
         Assert.Contains("sensors-analytics-endpoint", report);
         Assert.DoesNotContain(CliEnvironment.AndroidId, report); // masked by default
+
+        // Parquet.Net's reflection (see MiAudit.Cli.csproj) and Npgsql's slim builder, in native code.
+        await RunAsync(dir, binary, "export", "--format", "parquet", "--out", "study");
+        using (var duck = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:"))
+        {
+            duck.Open();
+            using var count = duck.CreateCommand();
+            count.CommandText = $"SELECT COUNT(*) FROM '{Path.Combine(dir, "study", "findings.parquet")}' WHERE value = '{CliEnvironment.AndroidId}' AND severity >= 3";
+            Assert.Equal(1L, (long)count.ExecuteScalar()!);
+        }
+
+        var cluster = await PostgresCluster.Shared;
+        var url = cluster.Url(await cluster.CreateDatabaseAsync($"published_{Environment.ProcessId}"));
+        await RunAsync(dir, binary, "export", "--format", "har", "--out", "flows.har");
+        await RunAsync(dir, binary, "import-har", "flows.har", "--db", url, "--session-label", "from sqlite", "--device-profile", Path.Combine(dir, "phone.yaml"));
+        Assert.Contains("sa.tracker-b.test", await RunAsync(dir, binary, "findings", "--db", url, "--min-severity", "high"));
     }
 
     /// <summary>

@@ -124,6 +124,34 @@ public class StoreContractTests
 
     [Theory]
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Operations_on_one_flow_in_one_batch_apply_in_their_order(string backend)
+    {
+        // Queued back to back, these land in one transaction: snapshot, finished flow, revision; a flow kept then dropped.
+        using var test = await TestStore.CreateAsync(backend);
+        var session = test.StartSession();
+        var writer = test.Writer(session);
+        var socket = StoredData.Socket();
+        var dropped = StoredData.Flow(query: "?dropped=1");
+        for (var i = 0; i < 3; i++)
+        {
+            await writer.WriteAsync(StoredData.Record(socket with { InProgress = true }));
+        }
+
+        await writer.WriteAsync(StoredData.Record(socket, StoredData.Finding("https://first.example/")));
+        await writer.ReviseAsync(StoredData.Record(socket, StoredData.Finding("https://revised.example/"), StoredData.Finding("https://also.example/")), wasStored: true);
+        writer.Stage(dropped);
+        writer.Discard(dropped.Id);
+        await writer.DisposeAsync();
+
+        using var store = test.Open(readOnly: true);
+        var stored = Assert.Single(store.Queries().Flows(new FindingFilter()));
+        Assert.False(stored.Flow.InProgress);
+        Assert.Equal(["https://revised.example/", "https://also.example/"], stored.Findings.Select(f => f.Value));
+        Assert.Equal(socket.WebSocketMessages.Count, stored.Flow.WebSocketMessages.Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task A_rescan_replaces_findings_while_it_streams_the_flows_it_reads(string backend)
     {
         using var test = await TestStore.CreateAsync(backend);

@@ -17,7 +17,7 @@ internal sealed class PostgresBatchWriter(NpgsqlConnection connection, string ru
     {
         Flush();
         using var batch = new NpgsqlBatch(connection, Begin());
-        PostgresWrites.Insert(batch, sessionId, record, ruleSetHash);
+        PostgresWrites.Insert(batch, sessionId, [record], ruleSetHash);
         var id = batch.ExecuteScalar() as long? ?? throw new StorageException($"flow {record.Flow.Id} is already stored");
         Count();
         return id;

@@ -57,9 +57,9 @@ internal sealed class PostgresTarget(StoreAddress location) : IEvidenceTarget
                 var connection = Connection();
                 using var transaction = connection.BeginTransaction();
                 using var commands = new NpgsqlBatch(connection, transaction);
-                foreach (var operation in batch.Operations)
+                foreach (var segment in Segments(batch.Operations))
                 {
-                    Add(commands, operation, sessionId, ruleSetHash);
+                    Add(commands, segment, sessionId, ruleSetHash);
                 }
 
                 if (commands.BatchCommands.Count > 0)
@@ -82,25 +82,54 @@ internal sealed class PostgresTarget(StoreAddress location) : IEvidenceTarget
         }
     }
 
-    private static void Add(NpgsqlBatch commands, WriteOperation operation, long sessionId, string ruleSetHash)
+    /// <summary>
+    /// The operations in runs where no flow comes twice: within a run the removals go first and the inserts in one
+    /// statement, which is the order of the operations themselves only while no flow repeats (a snapshot and its
+    /// finished flow in one batch go in two runs).
+    /// </summary>
+    private static IEnumerable<List<WriteOperation>> Segments(IReadOnlyList<WriteOperation> operations)
     {
-        switch (operation.Kind)
+        var segment = new List<WriteOperation>();
+        var flows = new HashSet<Guid>();
+        foreach (var operation in operations)
         {
-            case WriteKind.Supersede:
-                // The unanalysed row goes and the final record takes its place (SQLite updates it in place instead).
-                PostgresWrites.Delete(commands, operation.FlowId, "analysis_pending = 1");
-                break;
-            case WriteKind.Replace:
-                PostgresWrites.Delete(commands, operation.FlowId, "in_progress = 1");
-                break;
-            case WriteKind.Revise or WriteKind.Delete:
-                PostgresWrites.Delete(commands, operation.FlowId);
-                break;
+            if (!flows.Add(operation.FlowId))
+            {
+                yield return segment;
+                segment = [];
+                flows.Clear();
+                flows.Add(operation.FlowId);
+            }
+
+            segment.Add(operation);
         }
 
-        if (operation.Kind != WriteKind.Delete)
+        if (segment.Count > 0)
         {
-            PostgresWrites.Insert(commands, sessionId, operation.Record!, ruleSetHash);
+            yield return segment;
+        }
+    }
+
+    private static void Add(NpgsqlBatch commands, List<WriteOperation> segment, long sessionId, string ruleSetHash)
+    {
+        // The unanalysed row goes and the final record takes its place (SQLite updates it in place instead).
+        Delete(commands, segment, WriteKind.Supersede, "analysis_pending = 1");
+        Delete(commands, segment, WriteKind.Replace, "in_progress = 1");
+        Delete(commands, segment, WriteKind.Revise, "TRUE");
+        Delete(commands, segment, WriteKind.Delete, "TRUE");
+        var records = segment.Where(o => o.Kind != WriteKind.Delete).Select(o => o.Record!).ToList();
+        if (records.Count > 0)
+        {
+            PostgresWrites.Insert(commands, sessionId, records, ruleSetHash);
+        }
+    }
+
+    private static void Delete(NpgsqlBatch commands, List<WriteOperation> segment, WriteKind kind, string condition)
+    {
+        var flows = segment.Where(o => o.Kind == kind).Select(o => o.FlowId).ToList();
+        if (flows.Count > 0)
+        {
+            PostgresWrites.Delete(commands, flows, condition);
         }
     }
 

@@ -8,59 +8,69 @@ namespace MiAudit.Storage.Postgres;
 
 /// <summary>
 /// The statements that store flows in PostgreSQL, added to an <see cref="NpgsqlBatch"/> so that a writer batch is one
-/// round trip. A flow with its findings and WebSocket messages is one statement (the children are inserted from
-/// arrays, in CTEs keyed on the flow's new id), so a flow already stored adds nothing, as in SQLite.
+/// round trip. Many flows with their findings and WebSocket messages are one statement: each column travels as an
+/// array, the flows are inserted from <c>unnest</c>, and the children join the flows that were inserted by uid — so a
+/// flow already stored adds nothing, as in SQLite, and the server plans one statement per batch instead of one per row.
 /// </summary>
 internal static class PostgresWrites
 {
-    private const string FindingColumns = "flow_id, rule_id, title, severity, category, value, matched_as, leaf_path, transforms, snippet, rule_set_hash";
-    private const string MessageColumns = "flow_id, idx, direction, at, opcode, size, data, truncated, note";
+    private const string FindingColumns = "rule_id, title, severity, category, value, matched_as, leaf_path, transforms, snippet";
+    private const string MessageColumns = "idx, direction, at, opcode, size, data, truncated, note";
 
-    private static readonly string FlowValues = string.Join(", ", Enumerable.Range(1, FlowColumns.Count).Select(i => $"${i}"));
+    // The PostgreSQL type of each of FlowColumns' values, in order.
+    private static readonly string[] FlowTypes =
+    [
+        "text", "bigint", "timestamptz", "timestamptz", "text", "int", "text", "text",
+        "text", "text", "text", "text", "int", "text", "text", "int", "text", "bytea",
+        "bigint", "int", "text", "bytea", "bigint",
+        "int", "text", "text", "text", "text", "text", "text", "int",
+        "int", "text", "text", "int", "bigint", "bigint",
+        "bigint", "bigint", "text",
+    ];
 
-    // Four shapes (with or without findings, with or without messages), built once.
-    private static readonly string[] InsertSql = [Sql(false, false), Sql(true, false), Sql(false, true), Sql(true, true)];
+    private static readonly string InsertSql = BuildSql();
 
-    /// <summary>Adds the insert of a record (flow, findings, messages); it returns the new row id, or no row if the uid is stored.</summary>
-    public static void Insert(NpgsqlBatch batch, long sessionId, FlowRecord record, string ruleSetHash)
+    /// <summary>
+    /// Adds the insert of the records (no uid twice); its rows are the ids of the flows inserted (none for a uid
+    /// already stored), in the records' order.
+    /// </summary>
+    public static void Insert(NpgsqlBatch batch, long sessionId, IReadOnlyList<FlowRecord> records, string ruleSetHash)
     {
-        var flow = record.Flow;
-        var findings = record.Findings;
-        var messages = flow.WebSocketMessages;
-        var command = new NpgsqlBatchCommand(InsertSql[(findings.Count > 0 ? 1 : 0) + (messages.Count > 0 ? 2 : 0)]);
-        var values = new object?[FlowColumns.Count];
-        FlowColumns.Fill(values, sessionId, record);
-        foreach (var value in values)
+        var command = new NpgsqlBatchCommand(InsertSql);
+        var values = new object?[records.Count][];
+        for (var r = 0; r < records.Count; r++)
         {
-            command.Parameters.Add(Parameter(value));
+            values[r] = new object?[FlowColumns.Count];
+            FlowColumns.Fill(values[r], sessionId, records[r]);
         }
 
-        if (findings.Count > 0)
+        for (var c = 0; c < FlowColumns.Count; c++)
         {
-            AddFindings(command, findings, ruleSetHash);
+            command.Parameters.Add(Column(FlowTypes[c], values, c));
         }
 
-        if (messages.Count > 0)
-        {
-            var keep = record.KeepBodies;
-            Add(command, Enumerable.Range(0, messages.Count).ToArray());
-            Add(command, messages.Select(m => m.Direction == MessageDirection.Client ? "client" : "server").ToArray());
-            Add(command, messages.Select(m => m.At.UtcDateTime).ToArray());
-            Add(command, messages.Select(m => m.Opcode).ToArray());
-            Add(command, messages.Select(m => m.Payload.WireLength).ToArray());
-            Add(command, messages.Select(m => keep && !m.Payload.Bytes.IsEmpty ? Bytes(m.Payload.Bytes) : null).ToArray());
-            Add(command, messages.Select(m => (keep ? m.Payload.Truncated : m.Payload.WireLength > 0) ? 1 : 0).ToArray());
-            Add(command, messages.Select(m => PostgresText.Clean(m.Note)).ToArray());
-        }
+        var findings = records.SelectMany(r => r.Findings.Select(f => (Uid: r.Flow.Id.ToString(), Finding: f))).ToList();
+        Add(command, findings.Select(f => f.Uid).ToArray());
+        AddFindings(command, findings.Select(f => f.Finding).ToList(), ruleSetHash);
 
+        var messages = records.SelectMany(r => r.Flow.WebSocketMessages.Select((m, i) => (Uid: r.Flow.Id.ToString(), Index: i, Message: m, Keep: r.KeepBodies))).ToList();
+        Add(command, messages.Select(m => m.Uid).ToArray());
+        Add(command, messages.Select(m => m.Index).ToArray());
+        Add(command, messages.Select(m => m.Message.Direction == MessageDirection.Client ? "client" : "server").ToArray());
+        Add(command, messages.Select(m => m.Message.At.UtcDateTime).ToArray());
+        Add(command, messages.Select(m => m.Message.Opcode).ToArray());
+        Add(command, messages.Select(m => m.Message.Payload.WireLength).ToArray());
+        Add(command, messages.Select(m => m.Keep && !m.Message.Payload.Bytes.IsEmpty ? Bytes(m.Message.Payload.Bytes) : null).ToArray());
+        Add(command, messages.Select(m => (m.Keep ? m.Message.Payload.Truncated : m.Message.Payload.WireLength > 0) ? 1 : 0).ToArray());
+        Add(command, messages.Select(m => PostgresText.Clean(m.Message.Note)).ToArray());
         batch.BatchCommands.Add(command);
     }
 
-    /// <summary>Adds the removal of a stored flow (its findings and messages go by cascade), when it matches <paramref name="condition"/>.</summary>
-    public static void Delete(NpgsqlBatch batch, Guid flowId, string condition = "TRUE")
+    /// <summary>Adds the removal of stored flows (their findings and messages go by cascade) that match <paramref name="condition"/>.</summary>
+    public static void Delete(NpgsqlBatch batch, IReadOnlyCollection<Guid> flowIds, string condition = "TRUE")
     {
-        var command = new NpgsqlBatchCommand($"DELETE FROM flows WHERE uid = $1 AND {condition};");
-        command.Parameters.Add(Parameter(flowId.ToString()));
+        var command = new NpgsqlBatchCommand($"DELETE FROM flows WHERE uid = ANY($1) AND {condition};");
+        Add(command, flowIds.Select(id => id.ToString()).ToArray());
         batch.BatchCommands.Add(command);
     }
 
@@ -80,7 +90,7 @@ internal static class PostgresWrites
         }
 
         var insert = new NpgsqlBatchCommand($"""
-            INSERT INTO findings ({FindingColumns})
+            INSERT INTO findings (flow_id, {FindingColumns}, rule_set_hash)
             SELECT $1, u.*, $11 FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS u;
             """);
         insert.Parameters.Add(Parameter(flowId));
@@ -88,7 +98,7 @@ internal static class PostgresWrites
         batch.BatchCommands.Add(insert);
     }
 
-    /// <summary>The findings as nine column arrays (the order of <see cref="FindingColumns"/> after flow_id), then the rule set hash.</summary>
+    /// <summary>The findings as nine column arrays (the order of <see cref="FindingColumns"/>), then the rule set hash.</summary>
     private static void AddFindings(NpgsqlBatchCommand command, IReadOnlyList<Finding> findings, string ruleSetHash)
     {
         Add(command, findings.Select(f => PostgresText.Clean(f.RuleId)!).ToArray());
@@ -103,33 +113,45 @@ internal static class PostgresWrites
         command.Parameters.Add(Parameter(ruleSetHash));
     }
 
-    private static string Sql(bool findings, bool messages)
+    private static string BuildSql()
     {
         var n = FlowColumns.Count;
-        var parts = new List<string> { $"f AS (INSERT INTO flows ({FlowColumns.Names}) VALUES ({FlowValues}) ON CONFLICT (uid) DO NOTHING RETURNING id)" };
-        if (findings)
-        {
-            parts.Add($"""
-                x AS (INSERT INTO findings ({FindingColumns})
-                SELECT f.id, u.*, ${n + 10} FROM f CROSS JOIN unnest(${n + 1}::text[], ${n + 2}::text[], ${n + 3}::int[], ${n + 4}::text[],
-                    ${n + 5}::text[], ${n + 6}::text[], ${n + 7}::text[], ${n + 8}::text[], ${n + 9}::text[]) AS u)
-                """);
-            n += 10;
-        }
-
-        if (messages)
-        {
-            parts.Add($"""
-                w AS (INSERT INTO websocket_messages ({MessageColumns})
-                SELECT f.id, u.* FROM f CROSS JOIN unnest(${n + 1}::int[], ${n + 2}::text[], ${n + 3}::timestamptz[], ${n + 4}::int[],
-                    ${n + 5}::bigint[], ${n + 6}::bytea[], ${n + 7}::int[], ${n + 8}::text[]) AS u)
-                """);
-        }
-
-        return $"WITH {string.Join(",\n", parts)}\nSELECT id FROM f;";
+        var flows = string.Join(", ", FlowTypes.Select((type, i) => $"${i + 1}::{type}[]"));
+        return $"""
+            WITH f AS (
+                INSERT INTO flows ({FlowColumns.Names}) SELECT * FROM unnest({flows})
+                ON CONFLICT (uid) DO NOTHING RETURNING id, uid),
+            x AS (
+                INSERT INTO findings (flow_id, {FindingColumns}, rule_set_hash)
+                SELECT f.id, {Prefixed(FindingColumns)}, ${n + 11} FROM unnest(${n + 1}::text[], ${n + 2}::text[], ${n + 3}::text[], ${n + 4}::int[],
+                    ${n + 5}::text[], ${n + 6}::text[], ${n + 7}::text[], ${n + 8}::text[], ${n + 9}::text[], ${n + 10}::text[])
+                    WITH ORDINALITY AS u(uid, {FindingColumns}, position) JOIN f ON f.uid = u.uid ORDER BY u.position),
+            w AS (
+                INSERT INTO websocket_messages (flow_id, {MessageColumns})
+                SELECT f.id, {Prefixed(MessageColumns)} FROM unnest(${n + 12}::text[], ${n + 13}::int[], ${n + 14}::text[], ${n + 15}::timestamptz[],
+                    ${n + 16}::int[], ${n + 17}::bigint[], ${n + 18}::bytea[], ${n + 19}::int[], ${n + 20}::text[])
+                    AS u(uid, {MessageColumns}) JOIN f ON f.uid = u.uid)
+            SELECT id FROM f;
+            """;
     }
 
-    /// <summary>A positional parameter for one of <see cref="FlowColumns"/>' values (or another scalar).</summary>
+    private static string Prefixed(string columns) => string.Join(", ", columns.Split(", ").Select(c => "u." + c));
+
+    /// <summary>Column <paramref name="column"/> of every row, as the array of its PostgreSQL type.</summary>
+    private static NpgsqlParameter Column(string type, object?[][] rows, int column) => new()
+    {
+        Value = type switch
+        {
+            "text" => rows.Select(r => PostgresText.Clean((string?)r[column])).ToArray(),
+            "bigint" => rows.Select(r => r[column] is { } v ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : (long?)null).ToArray(),
+            "int" => rows.Select(r => (int?)r[column]).ToArray(),
+            "timestamptz" => rows.Select(r => ((DateTimeOffset)r[column]!).UtcDateTime).ToArray(),
+            "bytea" => rows.Select(r => r[column] is ReadOnlyMemory<byte> bytes ? Bytes(bytes) : null).ToArray(),
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+        },
+    };
+
+    /// <summary>A positional parameter for a scalar (a spill file's column value, an id, a hash).</summary>
     public static NpgsqlParameter Parameter(object? value) => new()
     {
         Value = value switch
