@@ -164,6 +164,43 @@ public sealed class FlowWriterFaultTests(ITestOutputHelper output) : IDisposable
         Assert.False(File.Exists(writer.SpillPath));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_spill_file_another_run_is_still_writing_is_left_to_it()
+    {
+        // Two proxies on one database: the second must not take the first's spill file while it is in use.
+        await using (Start())
+        {
+        }
+
+        SessionRow session;
+        using (var connection = AuditDatabase.Open(Database))
+        {
+            session = new SessionStore(connection).Row(1);
+        }
+
+        var spillPath = SpillFile.Candidates(Database, session.Id).First();
+        using (var spill = EvidenceFile.Open(spillPath, session, recordsDiscards: true))
+        {
+            var batch = new WriteBatch();
+            batch.Add(WriteKind.Insert, StoredData.Record(StoredData.Flow(query: "?spilled=1")));
+            spill.Apply(batch, session.Id, "hash");
+            await using (Start())
+            {
+            }
+
+            Assert.True(File.Exists(spillPath), "a spill file in use was taken");
+            Assert.Equal([0L], Rows("SELECT COUNT(*) FROM flows", null));
+        }
+
+        await using (Start())
+        {
+        }
+
+        Assert.Equal([1L], Rows("SELECT COUNT(*) FROM flows", null));
+        Assert.False(File.Exists(spillPath));
+        Assert.False(File.Exists(spillPath + ".lock"));
+    }
+
     private FlowWriter Start()
     {
         long session;

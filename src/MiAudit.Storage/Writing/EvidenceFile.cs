@@ -16,12 +16,14 @@ internal sealed class EvidenceFile : IEvidenceTarget
     private readonly SqliteConnection _connection;
     private readonly FlowInserter _inserter;
     private readonly bool _recordsDiscards;
+    private readonly FileStream? _claim;
 
-    private EvidenceFile(string path, SqliteConnection connection, bool recordsDiscards)
+    private EvidenceFile(string path, SqliteConnection connection, bool recordsDiscards, FileStream? claim)
     {
         Path = path;
         _connection = connection;
         _recordsDiscards = recordsDiscards;
+        _claim = claim;
         _inserter = new FlowInserter(connection);
     }
 
@@ -34,7 +36,19 @@ internal sealed class EvidenceFile : IEvidenceTarget
     /// <exception cref="StorageException">The file cannot be opened or belongs to another session.</exception>
     public static EvidenceFile Open(string path, SessionRow session, bool recordsDiscards = false)
     {
-        var connection = AuditDatabase.Open(path);
+        // A spill file is claimed before it exists, so that no other run can take it for one left behind.
+        var claim = recordsDiscards ? SpillFile.TryClaim(path) ?? throw new StorageException($"{path} is in use by another MiAudit") : null;
+        SqliteConnection connection;
+        try
+        {
+            connection = AuditDatabase.Open(path);
+        }
+        catch
+        {
+            claim?.Dispose();
+            throw;
+        }
+
         try
         {
             AuditDatabase.Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds};");
@@ -44,16 +58,18 @@ internal sealed class EvidenceFile : IEvidenceTarget
                 AuditDatabase.Execute(connection, SpillFile.DiscardedTable);
             }
 
-            return new EvidenceFile(path, connection, recordsDiscards);
+            return new EvidenceFile(path, connection, recordsDiscards, claim);
         }
         catch (SqliteException e)
         {
             connection.Dispose();
+            claim?.Dispose();
             throw new StorageException($"cannot write to {path}: {e.Message}", e);
         }
         catch
         {
             connection.Dispose();
+            claim?.Dispose();
             throw;
         }
     }
@@ -162,5 +178,6 @@ internal sealed class EvidenceFile : IEvidenceTarget
     {
         _inserter.Dispose();
         _connection.Dispose();
+        _claim?.Dispose();
     }
 }

@@ -533,6 +533,12 @@ public sealed class FlowWriter : IAsyncDisposable
     {
         foreach (var file in SpillFile.LeftBehind(_backend.SpillBase))
         {
+            using var claim = SpillFile.TryClaim(file);
+            if (claim is null)
+            {
+                continue; // another MiAudit on this database is spilling into it right now
+            }
+
             try
             {
                 var moved = _database!.WriteBack(file);

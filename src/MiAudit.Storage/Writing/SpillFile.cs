@@ -72,10 +72,28 @@ internal static class SpillFile
         }
     }
 
-    /// <summary>Removes a spill file and SQLite's companions of it.</summary>
+    /// <summary>
+    /// Claims a spill file for this process: an exclusive lock on <c>&lt;file&gt;.lock</c>, held while the file is
+    /// written or written back. Another MiAudit on the same database (a lab runs several in one directory) thus never
+    /// takes a spill file that is still in use; a process that died holds no lock. Null when another process holds it.
+    /// </summary>
+    public static FileStream? TryClaim(string spillPath)
+    {
+        try
+        {
+            // FileShare.None is an flock(LOCK_EX | LOCK_NB) on Unix: refused while another process has it open.
+            return new FileStream(spillPath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Removes a spill file, SQLite's companions of it and its lock file.</summary>
     public static void Delete(string spillPath)
     {
-        foreach (var file in new[] { spillPath, spillPath + "-wal", spillPath + "-shm" })
+        foreach (var file in new[] { spillPath, spillPath + "-wal", spillPath + "-shm", spillPath + ".lock" })
         {
             File.Delete(file);
         }
