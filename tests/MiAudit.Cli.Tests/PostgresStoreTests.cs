@@ -121,7 +121,7 @@ public sealed class PostgresStoreTests(CliEnvironment env) : IClassFixture<CliEn
             var (exitCode, stdout, stderr) = await MiAuditProcess.RunAsync(dir, arguments);
             Assert.True(exitCode == 1, $"{arguments[0]}: exit {exitCode}\n{stdout}{stderr}");
             var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.Contains($"cannot reach PostgreSQL at postgresql://auditor@127.0.0.1:{closedPort}/lab", line);
+            Assert.Contains($"cannot connect to PostgreSQL at postgresql://auditor@127.0.0.1:{closedPort}/lab", line);
             Assert.DoesNotContain("s3cr3t-pw", stdout + stderr);
         }
 

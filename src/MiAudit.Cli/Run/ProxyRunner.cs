@@ -66,7 +66,8 @@ public static class ProxyRunner
             // Locked by another process, read-only, not a database, a server that cannot be reached: say so rather
             // than audit without a record.
             authority.Dispose();
-            return Report.Error($"cannot use the evidence database {settings.Database.Display}: {e.Message}", ExitCodes.Failure);
+            return Report.Error(e.Message.Contains(settings.Database.Display, StringComparison.Ordinal) ? e.Message
+                : $"cannot use the evidence database {settings.Database.Display}: {e.Message}", ExitCodes.Failure);
         }
 
         var output = new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, 1 << 16) { AutoFlush = false };

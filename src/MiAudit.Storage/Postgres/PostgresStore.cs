@@ -78,7 +78,7 @@ internal sealed class PostgresStore : IAuditStore
         }
         catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or ArgumentException)
         {
-            throw new StorageException($"cannot reach PostgreSQL at {location.Display}: {Reason(e)}", e);
+            throw new StorageException($"cannot connect to PostgreSQL at {location.Display}: {Reason(e)}", e);
         }
     }
 
