@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -105,22 +106,32 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
     [Fact]
     public async Task A_killed_proxy_loses_no_flow_answered_a_second_before_the_kill_while_detection_lags_behind_heavy_posts()
     {
-        // About 200 KiB of telemetry events per body, each holding the profile's Android ID: detection is slower than the
-        // proxy, so flows queue up behind it.
-        var events = string.Join(",", Enumerable.Range(0, 700).Select(i =>
-            $$$"""{"event":"$pageview","properties":{"$url":"https://news.site-a.test/a/{{{i}}}?ref=r{{{i}}}","$title":"Article {{{i}}}","$device_id":"{{{CliEnvironment.AndroidId}}}","t":"{{{Convert.ToBase64String(Encoding.UTF8.GetBytes($"slot {i}"))}}}"}}"""));
-        await KillUnderLoadAsync("kill-posts", TimeSpan.FromSeconds(5), (client, n) =>
-        {
-            var json = $$"""{"n":{{n}},"events":[{{events}}]}""";
-            return client.PostAsync(env.Https(TlsOrigin.HostName, $"/echo/load?n={n}"), new StringContent(json, Encoding.UTF8, "application/json"));
-        });
+        await KillUnderLoadAsync("kill-posts", TimeSpan.FromSeconds(5), HeavyPost);
     }
 
-    private async Task KillUnderLoadAsync(string name, TimeSpan loadFor, Func<HttpClient, int, Task<HttpResponseMessage>> send)
+    [Fact]
+    public async Task A_killed_proxy_writing_to_PostgreSQL_loses_no_flow_answered_a_second_before_the_kill()
+    {
+        var cluster = await PostgresCluster.Shared;
+        var url = cluster.Url(await cluster.CreateDatabaseAsync($"kill_{Environment.ProcessId}"));
+        await KillUnderLoadAsync("kill-postgres", TimeSpan.FromSeconds(5), HeavyPost, url);
+    }
+
+    // About 200 KiB of telemetry events per body, each holding the profile's Android ID: detection is slower than the
+    // proxy, so flows queue up behind it.
+    private static readonly string HeavyEvents = string.Join(",", Enumerable.Range(0, 700).Select(i =>
+        $$$"""{"event":"$pageview","properties":{"$url":"https://news.site-a.test/a/{{{i}}}?ref=r{{{i}}}","$title":"Article {{{i}}}","$device_id":"{{{CliEnvironment.AndroidId}}}","t":"{{{Convert.ToBase64String(Encoding.UTF8.GetBytes($"slot {i}"))}}}"}}"""));
+
+    private Task<HttpResponseMessage> HeavyPost(HttpClient client, int n) =>
+        client.PostAsync(env.Https(TlsOrigin.HostName, $"/echo/load?n={n}"), new StringContent($$"""{"n":{{n}},"events":[{{HeavyEvents}}]}""", Encoding.UTF8, "application/json"));
+
+    /// <param name="postgresUrl">Store into this PostgreSQL database instead of the SQLite file.</param>
+    private async Task KillUnderLoadAsync(string name, TimeSpan loadFor, Func<HttpClient, int, Task<HttpResponseMessage>> send, string? postgresUrl = null)
     {
         var dir = env.PhoneDirectory(name);
         var answered = new ConcurrentDictionary<int, long>();
-        await using var proxy = await env.StartProxyAsync(dir, "--store", "all", "--device-profile", Path.Combine(dir, "phone.yaml"));
+        string[] store = postgresUrl is null ? [] : ["--db", postgresUrl];
+        await using var proxy = await env.StartProxyAsync(dir, ["--store", "all", "--device-profile", Path.Combine(dir, "phone.yaml"), .. store]);
         using var client = proxy.CreateClient();
         var clock = Stopwatch.StartNew();
         var next = 0;
@@ -152,19 +163,27 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
         var mustBeStored = answered.Where(a => a.Value < killedAt - 1000).Select(a => a.Key).ToHashSet();
         Assert.True(mustBeStored.Count > 50, $"only {mustBeStored.Count} requests answered before the kill");
 
-        using var db = new SqliteConnection($"Data Source={Path.Combine(dir, "miaudit.db")}");
-        db.Open();
-        Assert.Equal("ok", Scalar(db, "PRAGMA integrity_check;"));
-        var lost = mustBeStored.Except(StoredRequestNumbers(db)).ToList();
-        Assert.True(lost.Count == 0, $"{lost.Count} of {mustBeStored.Count} flows answered a second before the kill are not stored");
-        db.Close();
+        DbConnection Connect() => postgresUrl is null
+            ? new SqliteConnection($"Data Source={Path.Combine(dir, "miaudit.db")};Pooling=False")
+            : new Npgsql.NpgsqlConnection(StoreAddress.Parse(postgresUrl).ConnectionString);
+        using (var db = Connect())
+        {
+            db.Open();
+            if (postgresUrl is null)
+            {
+                Assert.Equal("ok", Scalar(db, "PRAGMA integrity_check;"));
+            }
+
+            var lost = mustBeStored.Except(StoredRequestNumbers(db)).ToList();
+            Assert.True(lost.Count == 0, $"{lost.Count} of {mustBeStored.Count} flows answered a second before the kill are not stored");
+        }
 
         // Flows stored before detection reached them are analysed by scan: afterwards none is pending.
-        var (exitCode, stdout, stderr) = await MiAuditProcess.RunAsync(dir, "scan", "--device-profile", Path.Combine(dir, "phone.yaml"));
+        var (exitCode, stdout, stderr) = await MiAuditProcess.RunAsync(dir, ["scan", "--device-profile", Path.Combine(dir, "phone.yaml"), .. store]);
         Assert.True(exitCode == 0, stdout + stderr);
-        using var scanned = new SqliteConnection($"Data Source={Path.Combine(dir, "miaudit.db")};Mode=ReadOnly;Pooling=False");
+        using var scanned = Connect();
         scanned.Open();
-        Assert.Equal(0L, Scalar(scanned, "SELECT COUNT(*) FROM flows WHERE analysis_pending = 1;"));
+        Assert.Equal(0L, Convert.ToInt64(Scalar(scanned, "SELECT COUNT(*) FROM flows WHERE analysis_pending = 1;"), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -208,7 +227,7 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
         Assert.DoesNotContain("NOT written", proxy.Process.Output);
     }
 
-    private static HashSet<int> StoredRequestNumbers(SqliteConnection db)
+    private static HashSet<int> StoredRequestNumbers(DbConnection db)
     {
         using var command = db.CreateCommand();
         command.CommandText = "SELECT query FROM flows WHERE path = '/echo/load';";
@@ -222,7 +241,7 @@ public class StorageThroughProxyTests(CliEnvironment env) : IClassFixture<CliEnv
         return numbers;
     }
 
-    private static object? Scalar(SqliteConnection db, string sql)
+    private static object? Scalar(DbConnection db, string sql)
     {
         using var command = db.CreateCommand();
         command.CommandText = sql;

@@ -7,7 +7,7 @@ using MiAudit.Testing;
 
 namespace MiAudit.Storage.Tests;
 
-/// <summary>The writer's promises under faults, over real SQLite files: nothing staged is lost, nothing is counted that is not there.</summary>
+/// <summary>The writer's promises under an SQLite file's faults (locked, deleted, spill files): nothing staged is lost, nothing is counted that is not there.</summary>
 public sealed class FlowWriterFaultTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TemporaryDirectory _dir = new();
@@ -26,59 +26,11 @@ public sealed class FlowWriterFaultTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task A_staged_flow_without_a_verdict_is_stored_unanalysed_and_replaced_when_the_verdict_comes()
-    {
-        await using var writer = Start();
-        var flow = StoredData.Flow(query: "?late=1");
-
-        writer.Stage(flow);
-        var unanalysed = await EventuallyAsync(() => Rows("SELECT analysis_pending FROM flows WHERE uid = $uid", flow.Id.ToString()));
-        Assert.Equal([1L], unanalysed);
-
-        await writer.WriteAsync(StoredData.Record(flow, StoredData.Finding("https://news.example/late")));
-        var analysed = await EventuallyAsync(() => Rows("SELECT COUNT(*) FROM findings", null) is [1L] ? Rows("SELECT analysis_pending FROM flows", null) : []);
-        Assert.Equal([0L], analysed);
-        Assert.Equal(1, writer.StoredUnanalysed);
-    }
-
-    [Fact]
-    public async Task A_staged_flow_discarded_after_it_was_stored_unanalysed_is_removed()
-    {
-        await using var writer = Start();
-        var flow = StoredData.Flow(query: "?discard=1");
-        writer.Stage(flow);
-        await EventuallyAsync(() => Rows("SELECT COUNT(*) FROM flows", null) is [1L] ? [1L] : []);
-
-        writer.Discard(flow.Id);
-        await writer.DisposeAsync();
-
-        Assert.Equal([0L], Rows("SELECT COUNT(*) FROM flows", null));
-    }
-
-    [Fact]
-    public async Task Every_verdict_leaves_one_analysed_row_per_flow_whether_or_not_it_came_in_time()
-    {
-        var writer = Start();
-        var flows = Enumerable.Range(0, 200).Select(i => StoredData.Flow(query: $"?n={i}")).ToList();
-        foreach (var flow in flows)
-        {
-            writer.Stage(flow);
-            await writer.WriteAsync(StoredData.Record(flow));
-        }
-
-        await writer.DisposeAsync();
-
-        Assert.Equal(200, writer.Written);
-        Assert.Equal([200L], Rows("SELECT COUNT(*) FROM flows", null));
-        Assert.Equal([200L], Rows("SELECT COUNT(*) FROM flows WHERE analysis_pending = 0", null));
-    }
-
-    [Fact]
     public async Task Flows_after_the_database_file_was_deleted_go_to_a_new_database_at_the_path()
     {
         var writer = Start();
         await writer.WriteAsync(StoredData.Record(StoredData.Flow(query: "?before=1")));
-        await EventuallyAsync(() => writer.Written == 1 ? [1L] : []);
+        await Eventually.RowsAsync(() => writer.Written == 1 ? [1L] : []);
 
         File.Delete(Database);
         File.Delete(Database + "-wal");
@@ -118,7 +70,7 @@ public sealed class FlowWriterFaultTests(ITestOutputHelper output) : IDisposable
                 await writer.WriteAsync(StoredData.Record(StoredData.Flow(query: $"?locked={i}", requestBody: body)));
             }
 
-            await EventuallyAsync(() => writer.Spilled == 2000 ? [1L] : []);
+            await Eventually.RowsAsync(() => writer.Spilled == 2000 ? [1L] : []);
             Assert.NotNull(writer.SpillPath);
             Assert.True(File.Exists(writer.SpillPath));
             using var rollback = other.CreateCommand();
@@ -126,7 +78,7 @@ public sealed class FlowWriterFaultTests(ITestOutputHelper output) : IDisposable
             rollback.ExecuteNonQuery();
         }
 
-        await EventuallyAsync(() => writer.Written == 2000 ? [1L] : []);
+        await Eventually.RowsAsync(() => writer.Written == 2000 ? [1L] : []);
         await writer.DisposeAsync();
 
         Assert.Equal(0, writer.Spilled);
@@ -237,62 +189,5 @@ public sealed class FlowWriterFaultTests(ITestOutputHelper output) : IDisposable
         }
 
         return rows;
-    }
-
-    /// <summary>Polls until <paramref name="probe"/> returns rows (no timing assertion: the bound only ends a hung test).</summary>
-    private static async Task<List<long>> EventuallyAsync(Func<List<long>> probe)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            if (probe() is { Count: > 0 } rows)
-            {
-                return rows;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return probe();
-    }
-
-    [Fact]
-    public async Task A_snapshot_arriving_while_the_finished_flow_waits_for_its_verdict_never_stands_in_for_it()
-    {
-        await using var writer = Start();
-        var flow = StoredData.Flow(query: "?ran=long", requestBody: StoredData.Utf8("the whole body"));
-        var snapshot = flow with { InProgress = true, RequestBody = new Flows.CapturedBody(StoredData.Utf8("the wh"), 6, ended: false) };
-
-        writer.Stage(flow);
-        await writer.WriteAsync(StoredData.Record(snapshot)); // the snapshot's analysis came late, after the flow finished
-        await EventuallyAsync(() => Rows("SELECT COUNT(*) FROM flows WHERE analysis_pending = 1", null) is [1L] ? [1L] : []);
-        await writer.WriteAsync(StoredData.Record(flow, StoredData.Finding("https://news.example/long")));
-        await writer.DisposeAsync();
-
-        Assert.Equal([0L], Rows("SELECT in_progress FROM flows", null));
-        Assert.Equal([14L], Rows("SELECT request_body_size FROM flows", null));
-        Assert.Equal([1L], Rows("SELECT COUNT(*) FROM findings", null));
-    }
-
-    [Fact]
-    public async Task A_stored_snapshot_is_replaced_by_the_finished_flow_or_removed_with_it()
-    {
-        await using var writer = Start();
-        var kept = StoredData.Flow(query: "?kept=1");
-        var dropped = StoredData.Flow(query: "?dropped=1");
-        foreach (var flow in new[] { kept, dropped })
-        {
-            await writer.WriteAsync(StoredData.Record(flow with { InProgress = true }));
-        }
-
-        await EventuallyAsync(() => Rows("SELECT COUNT(*) FROM flows WHERE in_progress = 1", null) is [2L] ? [2L] : []);
-        writer.Stage(kept);
-        writer.Stage(dropped);
-        await writer.WriteAsync(StoredData.Record(kept, StoredData.Finding("https://news.example/kept")));
-        writer.Discard(dropped.Id);
-        await writer.DisposeAsync();
-
-        Assert.Equal([0L], Rows("SELECT in_progress FROM flows", null));
-        Assert.Equal([1L], Rows("SELECT COUNT(*) FROM flows", null));
-        Assert.Equal([1L], Rows("SELECT COUNT(*) FROM findings", null));
     }
 }

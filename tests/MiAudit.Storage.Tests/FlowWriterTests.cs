@@ -110,6 +110,105 @@ public class FlowWriterTests
         Assert.Empty(queries.Findings(new FindingFilter { SessionIds = [999] }));
     }
 
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task A_staged_flow_without_a_verdict_is_stored_unanalysed_and_replaced_when_the_verdict_comes(string backend)
+    {
+        using var test = await TestStore.CreateAsync(backend);
+        await using var writer = test.Writer(test.StartSession());
+        var flow = StoredData.Flow(query: "?late=1");
+
+        writer.Stage(flow);
+        var unanalysed = await Eventually.RowsAsync(() => test.Rows("SELECT analysis_pending FROM flows WHERE uid = @uid", flow.Id.ToString()));
+        Assert.Equal([1L], unanalysed);
+
+        await writer.WriteAsync(StoredData.Record(flow, StoredData.Finding("https://news.example/late")));
+        var analysed = await Eventually.RowsAsync(() => test.Rows("SELECT COUNT(*) FROM findings", null) is [1L] ? test.Rows("SELECT analysis_pending FROM flows", null) : []);
+        Assert.Equal([0L], analysed);
+        Assert.Equal(1, writer.StoredUnanalysed);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task A_staged_flow_discarded_after_it_was_stored_unanalysed_is_removed(string backend)
+    {
+        using var test = await TestStore.CreateAsync(backend);
+        await using var writer = test.Writer(test.StartSession());
+        var flow = StoredData.Flow(query: "?discard=1");
+        writer.Stage(flow);
+        await Eventually.RowsAsync(() => test.Rows("SELECT COUNT(*) FROM flows", null) is [1L] ? [1L] : []);
+
+        writer.Discard(flow.Id);
+        await writer.DisposeAsync();
+
+        Assert.Equal([0L], test.Rows("SELECT COUNT(*) FROM flows", null));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Every_verdict_leaves_one_analysed_row_per_flow_whether_or_not_it_came_in_time(string backend)
+    {
+        using var test = await TestStore.CreateAsync(backend);
+        var writer = test.Writer(test.StartSession());
+        var flows = Enumerable.Range(0, 200).Select(i => StoredData.Flow(query: $"?n={i}")).ToList();
+        foreach (var flow in flows)
+        {
+            writer.Stage(flow);
+            await writer.WriteAsync(StoredData.Record(flow));
+        }
+
+        await writer.DisposeAsync();
+
+        Assert.Equal(200, writer.Written);
+        Assert.Equal([200L], test.Rows("SELECT COUNT(*) FROM flows", null));
+        Assert.Equal([200L], test.Rows("SELECT COUNT(*) FROM flows WHERE analysis_pending = 0", null));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task A_snapshot_arriving_while_the_finished_flow_waits_for_its_verdict_never_stands_in_for_it(string backend)
+    {
+        using var test = await TestStore.CreateAsync(backend);
+        await using var writer = test.Writer(test.StartSession());
+        var flow = StoredData.Flow(query: "?ran=long", requestBody: StoredData.Utf8("the whole body"));
+        var snapshot = flow with { InProgress = true, RequestBody = new Flows.CapturedBody(StoredData.Utf8("the wh"), 6, ended: false) };
+
+        writer.Stage(flow);
+        await writer.WriteAsync(StoredData.Record(snapshot)); // the snapshot's analysis came late, after the flow finished
+        await Eventually.RowsAsync(() => test.Rows("SELECT COUNT(*) FROM flows WHERE analysis_pending = 1", null) is [1L] ? [1L] : []);
+        await writer.WriteAsync(StoredData.Record(flow, StoredData.Finding("https://news.example/long")));
+        await writer.DisposeAsync();
+
+        Assert.Equal([0L], test.Rows("SELECT in_progress FROM flows", null));
+        Assert.Equal([14L], test.Rows("SELECT request_body_size FROM flows", null));
+        Assert.Equal([1L], test.Rows("SELECT COUNT(*) FROM findings", null));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task A_stored_snapshot_is_replaced_by_the_finished_flow_or_removed_with_it(string backend)
+    {
+        using var test = await TestStore.CreateAsync(backend);
+        await using var writer = test.Writer(test.StartSession());
+        var kept = StoredData.Flow(query: "?kept=1");
+        var dropped = StoredData.Flow(query: "?dropped=1");
+        foreach (var flow in new[] { kept, dropped })
+        {
+            await writer.WriteAsync(StoredData.Record(flow with { InProgress = true }));
+        }
+
+        await Eventually.RowsAsync(() => test.Rows("SELECT COUNT(*) FROM flows WHERE in_progress = 1", null) is [2L] ? [2L] : []);
+        writer.Stage(kept);
+        writer.Stage(dropped);
+        await writer.WriteAsync(StoredData.Record(kept, StoredData.Finding("https://news.example/kept")));
+        writer.Discard(dropped.Id);
+        await writer.DisposeAsync();
+
+        Assert.Equal([0L], test.Rows("SELECT in_progress FROM flows", null));
+        Assert.Equal([1L], test.Rows("SELECT COUNT(*) FROM flows", null));
+        Assert.Equal([1L], test.Rows("SELECT COUNT(*) FROM findings", null));
+    }
+
     /// <summary>Writes the records into the SQLite file <c>a.db</c> of <paramref name="dir"/> (the export tests' store).</summary>
     internal static async Task WriteAsync(TemporaryDirectory dir, params FlowRecord[] records)
     {

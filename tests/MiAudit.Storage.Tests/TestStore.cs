@@ -66,6 +66,40 @@ public sealed class TestStore : IDisposable
         return session;
     }
 
+    /// <summary>The first column of a query's rows, read on a connection of the test's own (<c>@uid</c> bound when given).</summary>
+    public List<long> Rows(string sql, string? uid)
+    {
+        var address = StoreAddress.Parse(Location);
+        var path = address.FilePath;
+        if (path is not null && !File.Exists(path))
+        {
+            return [];
+        }
+
+        using System.Data.Common.DbConnection connection = address.IsPostgres
+            ? new Npgsql.NpgsqlConnection(address.ConnectionString)
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (uid is not null)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@uid";
+            parameter.Value = uid;
+            command.Parameters.Add(parameter);
+        }
+
+        using var reader = command.ExecuteReader();
+        var rows = new List<long>();
+        while (reader.Read())
+        {
+            rows.Add(Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return rows;
+    }
+
     public void Dispose() => _directory.Dispose();
 }
 
