@@ -43,6 +43,7 @@ public static class MiAuditCommand
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(ScanCommand.Create());
         root.Subcommands.Add(ImportHarCommand.Create());
+        root.Subcommands.Add(Ui.UiCommand.Create());
         root.Subcommands.Add(RulesCommand.Create());
         return root;
     }

@@ -78,6 +78,12 @@ public interface IAuditQueries
 
     /// <summary>One stored flow by its row id (the <c>flow_id</c> of its findings), or null.</summary>
     StoredFlow? FlowById(long rowId);
+
+    /// <summary>A page of the flow list, newest first, without bodies: what a browsing view shows.</summary>
+    IReadOnlyList<FlowSummary> FlowPage(FlowPageQuery query);
+
+    /// <summary>The row id of the newest flow (0 in an empty store): a live view asks whether anything arrived.</summary>
+    long LatestFlowId();
 }
 
 /// <summary>Offline writes, committed every few hundred rows: a large import is fast and an interrupted one keeps what it finished.</summary>

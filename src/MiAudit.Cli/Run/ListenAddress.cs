@@ -6,7 +6,7 @@ namespace MiAudit.Cli.Run;
 /// <summary>Parses <c>--listen</c>: <c>PORT</c>, <c>ADDRESS:PORT</c> or <c>[IPv6]:PORT</c>.</summary>
 public static class ListenAddress
 {
-    public static IPEndPoint Parse(string text)
+    public static IPEndPoint Parse(string text, string option = "--listen")
     {
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var portOnly) && portOnly is >= 0 and <= 65535)
         {
@@ -24,6 +24,6 @@ public static class ListenAddress
             return new IPEndPoint(IPAddress.Loopback, port);
         }
 
-        throw new UsageException($"--listen '{text}' is not PORT, ADDRESS:PORT or [IPv6]:PORT (e.g. 0.0.0.0:8080)");
+        throw new UsageException($"{option} '{text}' is not PORT, ADDRESS:PORT or [IPv6]:PORT (e.g. 0.0.0.0:8080)");
     }
 }

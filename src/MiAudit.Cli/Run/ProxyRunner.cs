@@ -101,7 +101,9 @@ public static class ProxyRunner
 
             var bound = server.BoundEndPoints[0];
             logger.LogInformation("Listening on {EndPoint}; session {SessionId} \"{Label}\" in {Database}", bound, sessionId, label, settings.Database.Display);
-            Console.WriteLine(StartupBanner.Render(bound, authority, settings.Proxy.InsecureUpstream));
+            var (ui, uiLine) = await Ui.UiHost.StartAsync(settings.Ui, settings.Database, loggerFactory);
+            await using var ownedUi = ui;
+            Console.WriteLine(StartupBanner.Render(bound, authority, settings.Proxy.InsecureUpstream) + "\n" + uiLine);
 
             var reason = await signal.Requested;
             logger.LogInformation("{Signal} received: finishing in-flight exchanges and writing queued flows (a second signal exits at once)", reason);

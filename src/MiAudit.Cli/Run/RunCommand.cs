@@ -115,6 +115,7 @@ public sealed class RunCommand
     };
 
     private readonly Option<string?> _db = DatabaseOption.Create();
+    private readonly Ui.UiAddressOptions _ui = new();
 
     private readonly Option<string?> _sessionLabel = new("--session-label")
     {
@@ -179,6 +180,7 @@ public sealed class RunCommand
         }
 
         _detection.AddTo(command);
+        _ui.AddTo(command, canSwitchOff: true);
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -274,7 +276,8 @@ public sealed class RunCommand
             new Run.StorePolicy(store, result.GetValue(_unflaggedBodies), threshold),
             new HeaderRedactor(redacted),
             result.GetValue(_noDetect) ? null : _detection.Bind(result),
-            result.GetValue(_mask));
+            result.GetValue(_mask),
+            _ui.Bind(result));
     }
 
     private static StoreAddress ParseStore(string text)
@@ -329,4 +332,5 @@ public sealed record RunSettings(
     StorePolicy Store,
     HeaderRedactor Redactor,
     DetectionSetup? Detection,
-    bool Mask);
+    bool Mask,
+    System.Net.IPEndPoint? Ui = null);

@@ -45,6 +45,11 @@ public static class StoredMasking
         Snippet = policy.Text(row.Snippet),
     };
 
+    public static FlowSummary Apply(this MaskingPolicy policy, FlowSummary summary) => !policy.Enabled ? summary : summary with
+    {
+        Url = policy.Text(summary.Url),
+    };
+
     public static StoredFlow Apply(this MaskingPolicy policy, StoredFlow stored) => !policy.Enabled ? stored : stored with
     {
         Flow = policy.Flow(stored.Flow),

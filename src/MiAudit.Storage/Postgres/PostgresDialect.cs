@@ -11,6 +11,8 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override object Time(DateTimeOffset time) => time.UtcDateTime;
 
+    public override string JoinDistinct(string column) => $"string_agg(DISTINCT {column}, ',')";
+
     public override string EqualsIgnoringCase(string column, string parameter) => $"lower({column}) = lower({parameter})";
 
     public override bool IsUniqueViolation(DbException e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };

@@ -132,6 +132,85 @@ public sealed class AuditQueries : IAuditQueries
         return ReadFlows(command, "f.id = @flow").ToList().FirstOrDefault();
     }
 
+    public IReadOnlyList<FlowSummary> FlowPage(FlowPageQuery query)
+    {
+        using var lease = _lease();
+        using var command = lease.Connection.CreateCommand();
+        var conditions = query.Filter.FlowConditions(command, _dialect);
+        var findingConditions = query.Filter.FindingConditions(command, _dialect);
+        if (findingConditions.Count > 0)
+        {
+            conditions.Add($"EXISTS (SELECT 1 FROM findings x WHERE x.flow_id = f.id AND {FindingFilter.And(findingConditions)})");
+        }
+
+        if (query.Method is { } method)
+        {
+            conditions.Add("f.method = @method");
+            _dialect.Add(command, "@method", method);
+        }
+
+        if (query.Status is { } status)
+        {
+            conditions.Add("f.status = @status");
+            _dialect.Add(command, "@status", status);
+        }
+
+        if (query.BeforeId is { } before)
+        {
+            conditions.Add("f.id < @before");
+            _dialect.Add(command, "@before", before);
+        }
+
+        if (query.AfterId is { } after)
+        {
+            conditions.Add("f.id > @after");
+            _dialect.Add(command, "@after", after);
+        }
+
+        _dialect.Add(command, "@limit", (long)Math.Clamp(query.Limit, 1, 1000));
+        command.CommandText = $"""
+            SELECT f.id, f.session_id, s.label, f.started_at, f.client_address, f.method, f.scheme, f.host, f.port, f.path, f.query,
+                   f.status, f.request_body_size, f.response_body_size, f.transport, f.error_kind, f.max_severity,
+                   (SELECT {_dialect.JoinDistinct("x.category")} FROM findings x WHERE x.flow_id = f.id)
+            FROM flows f JOIN sessions s ON s.id = f.session_id
+            WHERE {FindingFilter.And(conditions)}
+            ORDER BY f.id DESC
+            LIMIT @limit;
+            """;
+        using var reader = command.ExecuteReader();
+        var page = new List<FlowSummary>();
+        while (reader.Read())
+        {
+            var host = reader.GetString(7);
+            page.Add(_masking.Apply(new FlowSummary(
+                SqlDialect.Long(reader, 0),
+                SqlDialect.Long(reader, 1),
+                reader.GetString(2),
+                _dialect.ReadTime(reader, 3),
+                reader.GetString(4),
+                reader.GetString(5),
+                Flow.ComposeUrl(reader.GetString(6), host, (int)SqlDialect.Long(reader, 8), reader.GetString(9), reader.GetString(10)),
+                host,
+                reader.IsDBNull(11) ? null : (int)SqlDialect.Long(reader, 11),
+                SqlDialect.Long(reader, 12),
+                SqlDialect.Long(reader, 13),
+                reader.GetString(14),
+                reader.IsDBNull(15) ? null : reader.GetString(15),
+                reader.IsDBNull(16) ? null : (int)SqlDialect.Long(reader, 16),
+                reader.IsDBNull(17) ? [] : reader.GetString(17).Split(',').Order(StringComparer.Ordinal).ToArray())));
+        }
+
+        return page;
+    }
+
+    public long LatestFlowId()
+    {
+        using var lease = _lease();
+        using var command = lease.Connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(id), 0) FROM flows;";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private IEnumerable<StoredFlow> ReadFlows(DbCommand command, string where, string order = "f.started_at, f.id")
     {
         command.CommandText = $"""

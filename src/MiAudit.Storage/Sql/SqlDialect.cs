@@ -28,6 +28,9 @@ internal abstract class SqlDialect
     /// <summary>The insert failed on a unique index (another writer took the value first).</summary>
     public abstract bool IsUniqueViolation(DbException e);
 
+    /// <summary>The distinct values of <paramref name="column"/> joined with commas (an aggregate).</summary>
+    public abstract string JoinDistinct(string column);
+
     /// <summary>Text as the engine can hold it (PostgreSQL refuses NUL characters); a no-op where nothing needs cleaning.</summary>
     public virtual string? Text(string? text) => text;
 

@@ -12,6 +12,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override object Time(DateTimeOffset time) => Timestamps.Format(time);
 
+    public override string JoinDistinct(string column) => $"group_concat(DISTINCT {column})";
+
     public override string EqualsIgnoringCase(string column, string parameter) => $"{column} = {parameter} COLLATE NOCASE";
 
     public override bool IsUniqueViolation(DbException e) => e is SqliteException { SqliteErrorCode: 19 };

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MiAudit.Testing;
+
+namespace MiAudit.Cli.Tests;
+
+/// <summary>How the web UI starts beside the proxy and on its own (<c>miaudit ui</c>), over SQLite and PostgreSQL.</summary>
+public sealed partial class WebUiCommandTests(CliEnvironment env) : IClassFixture<CliEnvironment>
+{
+    [Fact]
+    public async Task A_busy_ui_port_is_a_warning_and_the_proxy_still_runs()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var busy = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var dir = env.PhoneDirectory("ui-busy");
+        await using var proxy = await env.StartProxyAsync(dir, "--ui", $"127.0.0.1:{busy}");
+        await proxy.Process.WaitForOutputAsync("Web UI: off");
+        using var client = proxy.CreateClient();
+        (await client.GetAsync(env.Https(TlsOrigin.HostName, "/echo/still-works"))).EnsureSuccessStatusCode();
+        Assert.Contains($"127.0.0.1:{busy} is in use", proxy.Process.Output);
+        Assert.Equal(0, await proxy.Process.StopAsync());
+    }
+
+    [Fact]
+    public async Task An_address_other_devices_reach_needs_its_own_flag_and_no_ui_switches_it_off()
+    {
+        var dir = env.PhoneDirectory("ui-remote");
+        var refused = await MiAuditProcess.RunAsync(dir, "run", "--listen", "127.0.0.1:0", "--ui", "0.0.0.0:0");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--ui-allow-remote", refused.StdErr);
+
+        await using var proxy = await env.StartProxyAsync(dir, "--no-ui");
+        await proxy.Process.WaitForOutputAsync("Web UI: off (--no-ui)");
+        Assert.Equal(0, await proxy.Process.StopAsync());
+    }
+
+    [Fact]
+    public async Task The_ui_command_serves_a_stored_PostgreSQL_audit_with_its_token_and_refuses_a_missing_database()
+    {
+        var cluster = await PostgresCluster.Shared;
+        var url = cluster.Url(await cluster.CreateDatabaseAsync($"ui_{Environment.ProcessId}"));
+        var dir = env.PhoneDirectory("ui-command");
+        await using (var proxy = await env.StartProxyAsync(dir, "--db", url, "--store", "all", "--no-ui", "--device-profile", Path.Combine(dir, "phone.yaml")))
+        {
+            using var client = proxy.CreateClient();
+            await env.BrowseAndLeakAsync(client);
+            Assert.Equal(0, await proxy.Process.StopAsync());
+        }
+
+        await using var ui = MiAuditProcess.Start(dir, ["ui", "--db", url, "--ui", "127.0.0.1:0"]);
+        await ui.WaitForOutputAsync("Web UI: http://");
+        Assert.DoesNotContain(cluster.Password, ui.Output);
+        var link = UiUrl().Match(ui.Output).Value;
+        var token = link[(link.IndexOf("token=", StringComparison.Ordinal) + 6)..];
+        var root = new Uri(link).GetLeftPart(UriPartial.Authority);
+        using var browser = new HttpClient(new HttpClientHandler { UseCookies = false });
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync(root + "/api/flows")).StatusCode);
+        using var request = new HttpRequestMessage(HttpMethod.Get, root + "/api/flows?category=url-leak&host=*.tracker-b.test");
+        request.Headers.Add("Cookie", $"miaudit_ui={token}");
+        using var answer = await browser.SendAsync(request);
+        Assert.Contains("default-src 'self'", answer.Headers.GetValues("Content-Security-Policy").Single());
+        var flows = JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("flows");
+        Assert.Equal(CliEnvironment.TrackerHost, Assert.Single(flows.EnumerateArray()).GetProperty("host").GetString());
+
+        var missing = await MiAuditProcess.RunAsync(dir, "ui", "--db", Path.Combine(dir, "nothing-here.db"), "--ui", "127.0.0.1:0");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("no database at", missing.StdErr);
+    }
+
+    [GeneratedRegex(@"http://127\.0\.0\.1:\d+/\?token=[0-9a-f]{32}")]
+    private static partial Regex UiUrl();
+}
