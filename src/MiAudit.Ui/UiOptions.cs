@@ -6,7 +6,7 @@ namespace MiAudit.Ui;
 /// <summary>Where the UI listens, which store it shows, and the token every request must carry.</summary>
 public sealed record UiOptions(IPEndPoint ListenEndPoint, MiAudit.Storage.StoreAddress Store)
 {
-    /// <summary>127 bits of randomness, hex: in the banner's URL once, then in an HttpOnly cookie.</summary>
+    /// <summary>128 random bits, hex: in the banner's URL once, then in an HttpOnly cookie.</summary>
     public string Token { get; init; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>How often a live view is told about new flows.</summary>
