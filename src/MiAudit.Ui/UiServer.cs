@@ -99,6 +99,7 @@ public sealed class UiServer : IAsyncDisposable
             {
                 "/api/flows" => Json(context, json => FlowList(json, context.Request.Query)),
                 "/api/sessions" => Json(context, Sessions),
+                "/api/compare" => Json(context, json => SessionComparison.Write(json, _store)),
                 _ when path.StartsWith("/api/flows/", StringComparison.Ordinal) && long.TryParse(path["/api/flows/".Length..], out var id) => Detail(context, id),
                 _ => NotFound(context),
             });

@@ -80,6 +80,8 @@ public sealed partial class WebUiTests : IAsyncLifetime
         // (Locators, not WaitForFunction: the page's CSP forbids the eval that would need.)
         await page.Locator("#flows tbody tr").Nth(1).WaitForAsync(new() { Timeout = 30_000 });
         await page.ScreenshotAsync(new() { Path = Screenshot("ui-flows.png") });
+        var times = await page.Locator("#flows tbody tr td:first-child").AllInnerTextsAsync();
+        Assert.Equal(times.OrderDescending(StringComparer.Ordinal), times); // newest first, whatever order they were stored in
 
         // A value that is only inside base64(gzip(JSON)) finds its flow.
         await page.FillAsync("input[name=q]", Hidden);
@@ -106,6 +108,16 @@ public sealed partial class WebUiTests : IAsyncLifetime
         Assert.True(await page.EvaluateAsync<bool>("window.__pwned === undefined"), "captured markup ran in the UI");
         Assert.Contains(Markup, await page.Locator("#detail").InnerTextAsync());
         Assert.Equal(0, await page.Locator("#detail img, #detail script, #detail svg, #flows img, #flows svg").CountAsync());
+
+        // Sessions compared: the telemetry endpoint's count links to the flow behind it.
+        await page.ClickAsync("#to-compare");
+        var count = page.Locator("#comparison tbody tr", new() { HasText = "origin.test" }).Locator("a").First;
+        Assert.Equal("1", await count.InnerTextAsync());
+        await count.ClickAsync();
+        await page.Locator("#flows tbody tr").First.WaitForAsync();
+        Assert.Equal(1, await page.Locator("#flows tbody tr").CountAsync());
+        Assert.Contains("/echo/sa.gif", await page.Locator("#flows tbody tr").InnerTextAsync());
+        Assert.Contains("site=origin.test", page.Url);
         Assert.Empty(violations);
     }
 

@@ -78,6 +78,9 @@ public class StoreContractTests
         Assert.Equal(2, Count(new FindingFilter { Host = "sa.tracker.example" }));
         Assert.Equal(2, Count(new FindingFilter { Host = "*.TRACKER.example" }));
         Assert.Equal(0, Count(new FindingFilter { Host = "*.tracker_example" }));
+        Assert.Equal(2, Count(new FindingFilter { Site = "tracker.example" }));
+        Assert.Equal(2, Count(new FindingFilter { Site = "SA.tracker.example" }));
+        Assert.Equal(0, Count(new FindingFilter { Site = "racker.example" }));
         Assert.Equal(1, Count(new FindingFilter { Category = "device-id" }));
         Assert.Equal(2, Count(new FindingFilter { MinSeverity = Severity.Medium }));
         Assert.Equal(1, Count(new FindingFilter { RuleId = "device-identifier" }));

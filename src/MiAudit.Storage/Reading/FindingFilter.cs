@@ -16,6 +16,9 @@ public sealed record FindingFilter
     /// <summary>Exact host, or <c>*.example.com</c> for names below it.</summary>
     public string? Host { get; init; }
 
+    /// <summary>A site: the host itself and every name below it (a registrable domain, as reports group them).</summary>
+    public string? Site { get; init; }
+
     public Severity? MinSeverity { get; init; }
 
     public DateTimeOffset? Since { get; init; }
@@ -43,6 +46,13 @@ public sealed record FindingFilter
                 conditions.Add(dialect.EqualsIgnoringCase("f.host", "@host"));
                 dialect.Add(command, "@host", host);
             }
+        }
+
+        if (Site is { } site)
+        {
+            conditions.Add($"({dialect.EqualsIgnoringCase("f.host", "@site")} OR lower(f.host) LIKE lower(@below) ESCAPE '\\')");
+            dialect.Add(command, "@site", site);
+            dialect.Add(command, "@below", "%." + site.Replace("%", "\\%").Replace("_", "\\_"));
         }
 
         if (Since is { } since)

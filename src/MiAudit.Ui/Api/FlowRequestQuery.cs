@@ -9,7 +9,7 @@ namespace MiAudit.Ui.Api;
 /// <summary>
 /// The list's filters as URL parameters, so a view can be bookmarked and shared: <c>session</c> (id or label,
 /// repeatable), <c>host</c> (<c>*.example.com</c> for names below it), <c>category</c>, <c>severity</c> (at or above),
-/// <c>method</c>, <c>status</c>, <c>since</c>, <c>until</c> (ISO 8601), <c>q</c> (text anywhere in the request,
+/// <c>site</c> (a domain and the names below it), <c>rule</c>, <c>method</c>, <c>status</c>, <c>since</c>, <c>until</c> (ISO 8601), <c>q</c> (text anywhere in the request,
 /// decoded layers included), and <c>before</c>/<c>after</c> (row ids) for paging.
 /// </summary>
 internal sealed record FlowRequestQuery(FlowPageQuery Page, string? Text)
@@ -40,6 +40,8 @@ internal sealed record FlowRequestQuery(FlowPageQuery Page, string? Text)
         {
             SessionIds = ids,
             Host = One(query, "host"),
+            Site = One(query, "site"),
+            RuleId = One(query, "rule"),
             Category = One(query, "category"),
             MinSeverity = severity,
             Since = Time(query, "since"),

@@ -2,7 +2,7 @@
 // never innerHTML, never a URL that is followed. The Content-Security-Policy forbids inline script and eval besides.
 'use strict';
 
-const FILTERS = ['q', 'session', 'host', 'category', 'severity', 'method', 'status', 'since', 'until'];
+const FILTERS = ['q', 'session', 'host', 'site', 'rule', 'category', 'severity', 'method', 'status', 'since', 'until'];
 const state = { latest: 0, oldest: null, selected: null };
 const $ = (selector) => document.querySelector(selector);
 
@@ -29,13 +29,13 @@ async function api(path, query) {
 function formFromUrl() {
   const form = $('#filters');
   const url = params();
-  for (const name of FILTERS) form.elements[name].value = url.get(name) || '';
+  for (const name of FILTERS) if (form.elements[name]) form.elements[name].value = url.get(name) || '';
 }
 
 function formToUrl() {
   const form = $('#filters');
   const query = new URLSearchParams();
-  for (const name of FILTERS) if (form.elements[name].value.trim()) query.set(name, form.elements[name].value.trim());
+  for (const name of FILTERS) if (form.elements[name] && form.elements[name].value.trim()) query.set(name, form.elements[name].value.trim());
   const flow = new URLSearchParams(location.search).get('flow');
   if (flow) query.set('flow', flow);
   history.pushState(null, '', '?' + query);
@@ -65,6 +65,16 @@ function row(flow) {
   return tr;
 }
 
+// Flows are stored in the order they finished; a long upload stored after a later page load still goes where its
+// start time puts it.
+function insertByTime(tbody, tr, time) {
+  tr.dataset.time = time;
+  for (const other of tbody.children) {
+    if (other.dataset.time < time) { tbody.insertBefore(tr, other); return; }
+  }
+  tbody.append(tr);
+}
+
 async function load() {
   const tbody = $('#flows tbody');
   tbody.replaceChildren();
@@ -75,7 +85,10 @@ async function load() {
 async function page(query, older) {
   const data = await api('/api/flows', query);
   const tbody = $('#flows tbody');
-  for (const flow of data.flows) tbody.append(row(flow));
+  for (const flow of data.flows) {
+    const tr = row(flow);
+    if (older) { tr.dataset.time = flow.time; tbody.append(tr); } else insertByTime(tbody, tr, flow.time);
+  }
   state.latest = Math.max(state.latest, data.latest);
   state.oldest = data.before ?? null;
   const searching = params().get('q');
@@ -101,7 +114,7 @@ async function arrived(latest) {
   for (const flow of data.flows.reverse()) {
     const tr = row(flow);
     tr.classList.add('fresh');
-    tbody.prepend(tr);
+    insertByTime(tbody, tr, flow.time);
   }
   state.latest = Math.max(state.latest, latest);
   if (tbody.children.length) $('#notice').textContent = '';
@@ -219,6 +232,41 @@ async function select(id) {
   detail.append(el('h3', 'As curl'), copy, curl);
 }
 
+async function compare() {
+  const data = await api('/api/compare');
+  const head = el('tr');
+  for (const title of ['leak', 'severity', 'site', 'matched as', ...data.sessions, 'distinct values']) head.append(el('th', title));
+  $('#comparison thead').replaceChildren(head);
+  const body = $('#comparison tbody');
+  body.replaceChildren();
+  for (const leak of data.leaks) {
+    const tr = el('tr');
+    const name = el('td', leak.title);
+    if (leak.inEverySession) name.append(el('span', ' in every session', 'flag sev-high'));
+    tr.append(name, el('td', leak.severity), el('td', leak.site), el('td', leak.matchedAs));
+    for (const session of data.sessions) {
+      const count = leak.findings[session] ?? 0;
+      const cell = el('td');
+      if (count) {
+        const link = el('a', count);
+        const query = new URLSearchParams({ session, rule: leak.rule, site: leak.site });
+        link.href = '?' + query;
+        cell.append(link);
+      } else {
+        cell.textContent = '–';
+      }
+      tr.append(cell);
+    }
+    tr.append(el('td', leak.distinctValues));
+    body.append(tr);
+  }
+  if (!data.leaks.length) {
+    const empty = el('tr');
+    empty.append(el('td', 'No findings yet.'));
+    body.append(empty);
+  }
+}
+
 async function sessions() {
   const select = $('#filters').elements.session;
   for (const session of await api('/api/sessions')) {
@@ -235,6 +283,12 @@ function showError(error) {
 async function start() {
   await sessions();
   formFromUrl();
+  if (new URLSearchParams(location.search).get('view') === 'compare') {
+    $('#list').hidden = true;
+    $('#compare').hidden = false;
+    await compare();
+    return;
+  }
   $('#filters').addEventListener('submit', (event) => { event.preventDefault(); formToUrl(); load().catch(showError); });
   $('#clear').addEventListener('click', () => { history.pushState(null, '', '?'); formFromUrl(); load().catch(showError); });
   $('#older').addEventListener('click', () => {
