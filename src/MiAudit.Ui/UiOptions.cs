@@ -9,6 +9,9 @@ public sealed record UiOptions(IPEndPoint ListenEndPoint, MiAudit.Storage.StoreA
     /// <summary>128 random bits, hex: in the banner's URL once, then in an HttpOnly cookie.</summary>
     public string Token { get; init; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
+    /// <summary>Mask the device's identifiers in everything shown, as <c>--mask</c> does for exports.</summary>
+    public bool Mask { get; init; }
+
     /// <summary>How often a live view is told about new flows.</summary>
     public TimeSpan LiveInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 }

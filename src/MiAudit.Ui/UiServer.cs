@@ -114,7 +114,7 @@ public sealed class UiServer : IAsyncDisposable
     private void FlowList(Utf8JsonWriter json, IQueryCollection query)
     {
         var request = FlowRequestQuery.Parse(query, _store.Sessions);
-        var queries = _store.Queries();
+        var queries = Queries();
         json.WriteStartObject();
         if (request.Text is null)
         {
@@ -213,13 +213,19 @@ public sealed class UiServer : IAsyncDisposable
         await _turn.WaitAsync();
         try
         {
-            return read(_store.Queries());
+            return read(Queries());
         }
         finally
         {
             _turn.Release();
         }
     }
+
+    /// <summary>
+    /// The store's reads, masked with <c>--mask</c> (a UI shown on a shared screen or a call): the policy is the
+    /// store's as it stands now, so identifiers found since the last request are masked too.
+    /// </summary>
+    private IAuditQueries Queries() => _store.Queries(_options.Mask ? _store.StoredMasking() : null);
 
     private static Task NotFound(HttpContext context)
     {

@@ -70,6 +70,45 @@ public sealed partial class WebUiCommandTests(CliEnvironment env) : IClassFixtur
         Assert.Contains("no database at", missing.StdErr);
     }
 
+    [Fact]
+    public async Task With_mask_no_identifier_reaches_the_page_in_any_view()
+    {
+        var dir = env.PhoneDirectory("ui-mask");
+        await using (var proxy = await env.StartProxyAsync(dir, "--store", "all", "--no-ui", "--device-profile", Path.Combine(dir, "phone.yaml")))
+        {
+            using var client = proxy.CreateClient();
+            await env.BrowseAndLeakAsync(client);
+            Assert.Equal(0, await proxy.Process.StopAsync());
+        }
+
+        async Task<string> EverythingShown(params string[] extra)
+        {
+            await using var ui = MiAuditProcess.Start(dir, ["ui", "--ui", "127.0.0.1:0", .. extra]);
+            await ui.WaitForOutputAsync("Web UI: http://");
+            var link = UiUrl().Match(ui.Output).Value;
+            var root = new Uri(link).GetLeftPart(UriPartial.Authority);
+            using var browser = new HttpClient(new HttpClientHandler { UseCookies = false });
+            browser.DefaultRequestHeaders.Add("Cookie", $"miaudit_ui={link[(link.IndexOf("token=", StringComparison.Ordinal) + 6)..]}");
+            var list = await browser.GetStringAsync(root + "/api/flows");
+            var shown = new System.Text.StringBuilder(list);
+            foreach (var flow in JsonDocument.Parse(list).RootElement.GetProperty("flows").EnumerateArray())
+            {
+                var detail = await browser.GetStringAsync(root + "/api/flows/" + flow.GetProperty("id").GetInt64());
+                shown.Append(detail);
+                // Bodies travel as base64 for the hex view: decode them too.
+                foreach (var body in new[] { "requestBody", "responseBody" })
+                {
+                    shown.Append(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(JsonDocument.Parse(detail).RootElement.GetProperty(body).GetProperty("base64").GetString()!)));
+                }
+            }
+
+            return shown.ToString();
+        }
+
+        Assert.Contains(CliEnvironment.AndroidId, await EverythingShown());
+        Assert.DoesNotContain(CliEnvironment.AndroidId, await EverythingShown("--mask"));
+    }
+
     [GeneratedRegex(@"http://127\.0\.0\.1:\d+/\?token=[0-9a-f]{32}")]
     private static partial Regex UiUrl();
 }

@@ -101,7 +101,7 @@ public static class ProxyRunner
 
             var bound = server.BoundEndPoints[0];
             logger.LogInformation("Listening on {EndPoint}; session {SessionId} \"{Label}\" in {Database}", bound, sessionId, label, settings.Database.Display);
-            var (ui, uiLine) = await Ui.UiHost.StartAsync(settings.Ui, settings.Database, loggerFactory);
+            var (ui, uiLine) = await Ui.UiHost.StartAsync(settings.Ui, settings.Database, settings.Mask, loggerFactory);
             await using var ownedUi = ui;
             Console.WriteLine(StartupBanner.Render(bound, authority, settings.Proxy.InsecureUpstream) + "\n" + uiLine);
 

@@ -150,7 +150,7 @@ public sealed class RunCommand
 
     private readonly Option<bool> _noDetect = new("--no-detect") { Description = "Forward only: no detection (with --store all, flows are still stored)" };
 
-    private readonly Option<bool> _mask = new("--mask") { Description = "Mask identifier values in the live view" };
+    private readonly Option<bool> _mask = new("--mask") { Description = "Mask identifier values in the live view and the web UI" };
 
     private readonly DetectionOptions _detection = new();
 

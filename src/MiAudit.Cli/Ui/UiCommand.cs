@@ -13,13 +13,14 @@ public static class UiCommand
     {
         var db = DatabaseOption.Create();
         var ui = new UiAddressOptions();
+        var mask = Store.MaskOption.Create();
         var command = new Command("ui", """
             Serve the web UI over a stored database (SQLite file or PostgreSQL) without running the proxy: browse and
             search the flows, open their details. Stops with Ctrl-C. The URL it prints carries the access token.
 
             Example:
               miaudit ui --db lab.db
-            """) { db };
+            """) { db, mask };
         ui.AddTo(command, canSwitchOff: false);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -39,7 +40,7 @@ public static class UiCommand
             MiAudit.Ui.UiServer server;
             try
             {
-                server = await MiAudit.Ui.UiServer.StartAsync(new MiAudit.Ui.UiOptions(endPoint, address), loggers);
+                server = await MiAudit.Ui.UiServer.StartAsync(new MiAudit.Ui.UiOptions(endPoint, address) { Mask = result.GetValue(mask) }, loggers);
             }
             catch (StorageException e)
             {

@@ -10,7 +10,7 @@ namespace MiAudit.Cli.Ui;
 internal static class UiHost
 {
     /// <returns>The running UI and the banner's line about it (its URL with the token, or why it is off).</returns>
-    public static async Task<(UiServer? Server, string Line)> StartAsync(IPEndPoint? endPoint, StoreAddress store, ILoggerFactory loggers)
+    public static async Task<(UiServer? Server, string Line)> StartAsync(IPEndPoint? endPoint, StoreAddress store, bool mask, ILoggerFactory loggers)
     {
         if (endPoint is null)
         {
@@ -19,9 +19,9 @@ internal static class UiHost
 
         try
         {
-            var server = await UiServer.StartAsync(new MiAudit.Ui.UiOptions(endPoint, store), loggers);
+            var server = await UiServer.StartAsync(new MiAudit.Ui.UiOptions(endPoint, store) { Mask = mask }, loggers);
             var warning = IPAddress.IsLoopback(endPoint.Address) ? "" : $"\n  WARNING: the web UI listens on {endPoint}, reachable from other devices; anyone with the link sees all captured traffic.";
-            return (server, $"  Web UI: {server.Url}{warning}");
+            return (server, $"  Web UI: {server.Url}{(mask ? " (identifiers masked)" : "")}{warning}");
         }
         catch (Exception e) when (e is IOException or SocketException)
         {
