@@ -30,6 +30,9 @@ public interface IAuditStore : IDisposable
     /// rescan can write while it streams the flows it reads.</summary>
     IBatchWriter BatchWriter(string ruleSetHash);
 
+    /// <summary>The store's search index (created when missing): written by an indexer, searched by the UI.</summary>
+    Search.ISearchIndex SearchIndex();
+
     /// <summary>The live writer of a running audit (durability, spill files and write-back as in docs/storage.md).</summary>
     FlowWriter FlowWriter(long sessionId, string ruleSetHash, ILogger<FlowWriter> logger);
 }

@@ -25,12 +25,14 @@ public sealed class UiServer : IAsyncDisposable
     private readonly IAuditStore _store;
     private readonly SemaphoreSlim _turn = new(1, 1);
     private readonly UiOptions _options;
+    private readonly Search.SearchIndexer? _indexer;
 
-    private UiServer(WebApplication app, IAuditStore store, UiOptions options)
+    private UiServer(WebApplication app, IAuditStore store, UiOptions options, Search.SearchIndexer? indexer)
     {
         _app = app;
         _store = store;
         _options = options;
+        _indexer = indexer;
     }
 
     /// <summary>The address to open, with the token: what the banner prints.</summary>
@@ -50,7 +52,8 @@ public sealed class UiServer : IAsyncDisposable
             kestrel.Listen(options.ListenEndPoint);
         });
         var app = builder.Build();
-        var server = new UiServer(app, store, options);
+        var indexer = Search.SearchIndexer.Start(options.Store, loggerFactory.CreateLogger("MiAudit"));
+        var server = new UiServer(app, store, options, indexer);
         var gate = new TokenGate(options.Token);
         app.Use(gate.InvokeAsync);
         app.Run(server.HandleAsync);
@@ -61,6 +64,7 @@ public sealed class UiServer : IAsyncDisposable
         catch
         {
             await app.DisposeAsync();
+            indexer?.Dispose();
             store.Dispose();
             throw;
         }
@@ -128,7 +132,7 @@ public sealed class UiServer : IAsyncDisposable
         }
         else
         {
-            var (matches, continueBefore, scanned) = FlowSearch.Run(queries, request);
+            var (matches, continueBefore, scanned) = FlowSearch.Run(queries, request, _indexer);
             WriteFlows(json, matches);
             json.WriteNumber("latest", queries.LatestFlowId());
             json.WriteNumber("scanned", scanned);
@@ -237,6 +241,7 @@ public sealed class UiServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _indexer?.Dispose();
         _store.Dispose();
         _turn.Dispose();
     }

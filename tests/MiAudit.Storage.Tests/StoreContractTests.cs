@@ -224,6 +224,32 @@ public class StoreContractTests
 
     [Theory]
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task The_search_index_finds_substrings_ignoring_case_newest_first_and_replaces_an_entry(string backend)
+    {
+        using var test = await TestStore.CreateAsync(backend);
+        await test.WriteAsync(StoredData.Record(StoredData.Flow()));
+        using var store = test.Open();
+        using var index = store.SearchIndex();
+        Assert.Null(index.Range());
+        index.Add([
+            new(1, "u1", "GET https://a.example/\n$url https://News.Example/Only-Here 100% sure"),
+            new(2, "u2", "POST https://b.example/\nnothing to see"),
+            new(3, "u3", "GET https://c.example/?q=only-here"),
+        ]);
+        Assert.Equal((1L, 3L), index.Range());
+        Assert.Equal([3L, 1L], index.Search("ONLY-HERE", null, 10));
+        Assert.Equal([1L], index.Search("only-here", 3, 10));
+        Assert.Equal([3L], index.Search("only-here", null, 1));
+        Assert.Equal([1L], index.Search("0%", null, 10)); // shorter than a trigram, and LIKE's own characters are literal
+        Assert.Empty(index.Search("o_ly", null, 10));
+        index.Add([new(3, "u3b", "replaced")]);
+        Assert.Equal([1L], index.Search("only-here", null, 10));
+        Assert.Equal(3, index.Size().Entries);
+        Assert.True(index.Size().Bytes > 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task Reading_a_store_that_was_never_written_is_one_clear_error(string backend)
     {
         using var test = await TestStore.CreateAsync(backend);

@@ -108,6 +108,18 @@ internal static class PostgresSchema
         );
         CREATE INDEX websocket_messages_flow ON websocket_messages(flow_id, idx);
         """,
+
+        // 2: the web UI's search index (what each request holds, decoded); a trigram index where pg_trgm can be had.
+        """
+        CREATE TABLE flow_search (flow_id BIGINT PRIMARY KEY, uid TEXT NOT NULL, text TEXT NOT NULL);
+        DO $$
+        BEGIN
+            CREATE EXTENSION IF NOT EXISTS pg_trgm;
+            CREATE INDEX flow_search_trigram ON flow_search USING gin (lower(text) gin_trgm_ops);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE NOTICE 'pg_trgm is not available: the search index is scanned';
+        END $$;
+        """,
     ];
 
     public static int Version => Steps.Length;

@@ -103,6 +103,8 @@ internal sealed class PostgresStore : IAuditStore
         return new PostgresBatchWriter(_source.OpenConnection(), ruleSetHash);
     }
 
+    public Search.ISearchIndex SearchIndex() => new PostgresSearchIndex(_source);
+
     public FlowWriter FlowWriter(long sessionId, string ruleSetHash, ILogger<FlowWriter> logger)
     {
         ThrowIfReadOnly();

@@ -155,6 +155,11 @@ public sealed class AuditQueries : IAuditQueries
             _dialect.Add(command, "@status", status);
         }
 
+        if (query.Ids is { } ids)
+        {
+            conditions.Add(ids.Count == 0 ? "1 = 0" : $"f.id IN ({string.Join(',', ids)})");
+        }
+
         if (query.BeforeId is { } before)
         {
             conditions.Add("f.id < @before");

@@ -9,6 +9,9 @@ public sealed record FlowPageQuery
 
     public int? Status { get; init; }
 
+    /// <summary>Only these flows (a search's candidates).</summary>
+    public IReadOnlyList<long>? Ids { get; init; }
+
     /// <summary>Only flows with a smaller row id (the next page back).</summary>
     public long? BeforeId { get; init; }
 

@@ -40,6 +40,8 @@ internal sealed class SqliteStore : IAuditStore
         return new Writing.BatchWriter(AuditDatabase.Open(Location), ruleSetHash, ownsConnection: true);
     }
 
+    public Search.ISearchIndex SearchIndex() => new SqliteSearchIndex(Location);
+
     public FlowWriter FlowWriter(long sessionId, string ruleSetHash, ILogger<FlowWriter> logger)
     {
         ThrowIfReadOnly();
