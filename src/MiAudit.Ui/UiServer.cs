@@ -25,14 +25,15 @@ public sealed class UiServer : IAsyncDisposable
     private readonly IAuditStore _store;
     private readonly SemaphoreSlim _turn = new(1, 1);
     private readonly UiOptions _options;
-    private readonly Search.SearchIndexer? _indexer;
+    private readonly Lazy<Search.SearchIndexer?> _indexer;
 
-    private UiServer(WebApplication app, IAuditStore store, UiOptions options, Search.SearchIndexer? indexer)
+    private UiServer(WebApplication app, IAuditStore store, UiOptions options, ILoggerFactory loggers)
     {
         _app = app;
         _store = store;
         _options = options;
-        _indexer = indexer;
+        // Started by the first request the token lets in: a proxy whose UI nobody opens spends nothing on indexing.
+        _indexer = new(() => Search.SearchIndexer.Start(options.Store, loggers.CreateLogger("MiAudit")), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The address to open, with the token: what the banner prints.</summary>
@@ -52,8 +53,7 @@ public sealed class UiServer : IAsyncDisposable
             kestrel.Listen(options.ListenEndPoint);
         });
         var app = builder.Build();
-        var indexer = Search.SearchIndexer.Start(options.Store, loggerFactory.CreateLogger("MiAudit"));
-        var server = new UiServer(app, store, options, indexer);
+        var server = new UiServer(app, store, options, loggerFactory);
         var gate = new TokenGate(options.Token);
         app.Use(gate.InvokeAsync);
         app.Run(server.HandleAsync);
@@ -64,7 +64,6 @@ public sealed class UiServer : IAsyncDisposable
         catch
         {
             await app.DisposeAsync();
-            indexer?.Dispose();
             store.Dispose();
             throw;
         }
@@ -77,6 +76,7 @@ public sealed class UiServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        _ = _indexer.Value;
         var path = context.Request.Path.Value ?? "/";
         if (context.Request.Method != HttpMethods.Get)
         {
@@ -132,7 +132,7 @@ public sealed class UiServer : IAsyncDisposable
         }
         else
         {
-            var (matches, continueBefore, scanned) = FlowSearch.Run(queries, request, _indexer);
+            var (matches, continueBefore, scanned) = FlowSearch.Run(queries, request, _indexer.Value);
             WriteFlows(json, matches);
             json.WriteNumber("latest", queries.LatestFlowId());
             json.WriteNumber("scanned", scanned);
@@ -241,7 +241,11 @@ public sealed class UiServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _indexer?.Dispose();
+        if (_indexer.IsValueCreated)
+        {
+            _indexer.Value?.Dispose();
+        }
+
         _store.Dispose();
         _turn.Dispose();
     }
