@@ -113,31 +113,48 @@ public sealed partial class WebUiCommandTests(CliEnvironment env) : IClassFixtur
     public async Task Search_goes_through_the_index_once_it_has_caught_up_and_finds_what_only_a_decoded_layer_holds()
     {
         var dir = env.PhoneDirectory("ui-index");
-        await using (var proxy = await env.StartProxyAsync(dir, "--store", "all", "--no-ui"))
-        {
-            using var client = proxy.CreateClient();
-            for (var i = 0; i < 30; i++)
-            {
-                var hidden = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{{\"page\":\"https://news.example/deep-{i}-xq\"}}"));
-                (await client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/t?d={Uri.EscapeDataString(hidden)}"))).EnsureSuccessStatusCode();
-            }
+        await StoreHiddenValuesAsync(dir, "deep", 30);
+        var match = await SearchOnceIndexedAsync(dir, "deep-17-XQ");
+        Assert.Contains("/echo/t?d=", match.GetProperty("url").GetString());
+        Assert.True(File.Exists(Path.Combine(dir, "miaudit.db.search")), "no index file beside the database");
 
-            Assert.Equal(0, await proxy.Process.StopAsync());
+        // The database deleted and made anew at the path, its index file left: the old entries must not stand in.
+        foreach (var file in Directory.GetFiles(dir, "miaudit.db*").Where(f => !f.Contains(".search", StringComparison.Ordinal)))
+        {
+            File.Delete(file);
         }
 
+        await StoreHiddenValuesAsync(dir, "fresh", 5);
+        Assert.Contains("/echo/t?d=", (await SearchOnceIndexedAsync(dir, "fresh-3-xq")).GetProperty("url").GetString());
+    }
+
+    private async Task StoreHiddenValuesAsync(string dir, string word, int count)
+    {
+        await using var proxy = await env.StartProxyAsync(dir, "--store", "all", "--no-ui");
+        using var client = proxy.CreateClient();
+        for (var i = 0; i < count; i++)
+        {
+            var hidden = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{{\"page\":\"https://news.example/{word}-{i}-xq\"}}"));
+            (await client.GetAsync(env.Https(TlsOrigin.HostName, $"/echo/t?d={Uri.EscapeDataString(hidden)}"))).EnsureSuccessStatusCode();
+        }
+
+        Assert.Equal(0, await proxy.Process.StopAsync());
+    }
+
+    /// <summary>Searches through 'miaudit ui' until every flow is indexed ("scanned": 0: none decoded); the one match.</summary>
+    private static async Task<JsonElement> SearchOnceIndexedAsync(string dir, string text)
+    {
         await using var ui = MiAuditProcess.Start(dir, ["ui", "--ui", "127.0.0.1:0"]);
         await ui.WaitForOutputAsync("Web UI: http://");
         var link = UiUrl().Match(ui.Output).Value;
         var root = new Uri(link).GetLeftPart(UriPartial.Authority);
         using var browser = new HttpClient(new HttpClientHandler { UseCookies = false });
         browser.DefaultRequestHeaders.Add("Cookie", $"miaudit_ui={link[(link.IndexOf("token=", StringComparison.Ordinal) + 6)..]}");
-
-        // Once every flow is indexed, a search decodes none of them ("scanned": 0) and still finds the one.
         JsonElement answer = default;
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            answer = JsonDocument.Parse(await browser.GetStringAsync(root + "/api/flows?q=deep-17-XQ")).RootElement;
-            if (answer.GetProperty("scanned").GetInt32() == 0)
+            answer = JsonDocument.Parse(await browser.GetStringAsync(root + "/api/flows?q=" + text)).RootElement;
+            if (answer.GetProperty("scanned").GetInt32() == 0 && answer.GetProperty("flows").GetArrayLength() > 0)
             {
                 break;
             }
@@ -146,9 +163,7 @@ public sealed partial class WebUiCommandTests(CliEnvironment env) : IClassFixtur
         }
 
         Assert.Equal(0, answer.GetProperty("scanned").GetInt32());
-        var match = Assert.Single(answer.GetProperty("flows").EnumerateArray());
-        Assert.Contains("/echo/t?d=", match.GetProperty("url").GetString());
-        Assert.True(File.Exists(Path.Combine(dir, "miaudit.db.search")), "no index file beside the database");
+        return Assert.Single(answer.GetProperty("flows").EnumerateArray());
     }
 
     [GeneratedRegex(@"http://127\.0\.0\.1:\d+/\?token=[0-9a-f]{32}")]

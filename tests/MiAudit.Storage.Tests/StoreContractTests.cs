@@ -246,6 +246,10 @@ public class StoreContractTests
         Assert.Equal([1L], index.Search("only-here", null, 10));
         Assert.Equal(3, index.Size().Entries);
         Assert.True(index.Size().Bytes > 0);
+        Assert.Equal("u3b", index.UidOf(3));
+        Assert.Null(index.UidOf(4));
+        index.Clear();
+        Assert.Null(index.Range());
     }
 
     [Theory]

@@ -18,6 +18,21 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource source) : ISearchInde
         return reader.IsDBNull(0) ? null : (reader.GetInt64(0), reader.GetInt64(1));
     }
 
+    public string? UidOf(long flowId)
+    {
+        using var connection = source.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT uid FROM flow_search WHERE flow_id = $1;", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = flowId });
+        return command.ExecuteScalar() as string;
+    }
+
+    public void Clear()
+    {
+        using var connection = source.OpenConnection();
+        using var command = new NpgsqlCommand("DELETE FROM flow_search;", connection);
+        command.ExecuteNonQuery();
+    }
+
     public void Add(IReadOnlyList<SearchEntry> entries)
     {
         using var connection = source.OpenConnection();

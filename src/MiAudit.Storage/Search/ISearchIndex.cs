@@ -11,6 +11,12 @@ public interface ISearchIndex : IDisposable
     /// <summary>The highest and lowest row ids indexed, or null for an empty index.</summary>
     (long Lowest, long Highest)? Range();
 
+    /// <summary>The uid an entry was indexed under, or null when that row id has none.</summary>
+    string? UidOf(long flowId);
+
+    /// <summary>Removes every entry (the index belongs to a database that is no longer there).</summary>
+    void Clear();
+
     /// <summary>Adds (or replaces) entries, in one transaction.</summary>
     void Add(IReadOnlyList<SearchEntry> entries);
 

@@ -33,6 +33,16 @@ internal sealed class SqliteSearchIndex : ISearchIndex
         return reader.IsDBNull(0) ? null : (reader.GetInt64(0), reader.GetInt64(1));
     }
 
+    public string? UidOf(long flowId)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT uid FROM flow_text WHERE rowid = $id;";
+        command.Parameters.AddWithValue("$id", flowId);
+        return command.ExecuteScalar() as string;
+    }
+
+    public void Clear() => Execute("DELETE FROM flow_text;");
+
     public void Add(IReadOnlyList<SearchEntry> entries)
     {
         using var transaction = _connection.BeginTransaction();

@@ -29,7 +29,15 @@ internal sealed class SearchIndexer : IDisposable
         _store = store;
         _index = index;
         _logger = logger;
-        var latest = store.Queries().LatestFlowId();
+        var queries = store.Queries();
+        var latest = queries.LatestFlowId();
+        if (index.Range() is var (_, newest) && index.UidOf(newest) != queries.FlowById(newest)?.Flow.Id.ToString())
+        {
+            // Its newest entry is not the flow the database has under that id: the database was replaced (deleted
+            // and made anew at the path). The entries would claim flows as indexed that are not: start afresh.
+            index.Clear();
+        }
+
         (_low, _high) = index.Range() is var (low, high) ? (low, Math.Min(high, latest)) : (latest + 1, latest);
         _thread = new Thread(Run) { IsBackground = true, Name = "MiAudit search index", Priority = ThreadPriority.BelowNormal };
         _thread.Start();
