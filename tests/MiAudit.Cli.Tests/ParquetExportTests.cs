@@ -67,7 +67,7 @@ public sealed class ParquetExportTests : IAsyncLifetime
         using var duck = new DuckDBConnection("Data Source=:memory:");
         duck.Open();
         var findings = _dir.File("study/findings.parquet");
-        var rows = Query(duck, $"SELECT time, session, url, host, status, rule, severity, category, value, leaf_path, transforms, flow_id FROM '{findings}' ORDER BY time, flow_id, finding_id");
+        var rows = DbRows.Query(duck, $"SELECT time, session, url, host, status, rule, severity, category, value, leaf_path, transforms, flow_id FROM '{findings}' ORDER BY time, flow_id, finding_id");
         Assert.Equal(csv.Count, rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
@@ -87,14 +87,14 @@ public sealed class ParquetExportTests : IAsyncLifetime
         }
 
         Assert.Equal(["TIMESTAMP WITH TIME ZONE", "INTEGER", "INTEGER", "BIGINT"],
-            Query(duck, $"SELECT typeof(time), typeof(severity), typeof(status), typeof(flow_id) FROM '{findings}' LIMIT 1")[0].Select(v => (string)v!));
-        Assert.Equal(Awkward.Length, (long)Query(duck, $"SELECT COUNT(DISTINCT value) FROM '{findings}' WHERE category = 'url-leak'")[0][0]!);
+            DbRows.Query(duck, $"SELECT typeof(time), typeof(severity), typeof(status), typeof(flow_id) FROM '{findings}' LIMIT 1")[0].Select(v => (string)v!));
+        Assert.Equal(Awkward.Length, (long)DbRows.Query(duck, $"SELECT COUNT(DISTINCT value) FROM '{findings}' WHERE category = 'url-leak'")[0][0]!);
 
         var flows = _dir.File("study/flows.parquet");
-        Assert.Equal((long)Flows, Query(duck, $"SELECT COUNT(*) FROM '{flows}'")[0][0]);
-        Assert.Equal(Flows / 10, (long)Query(duck, $"SELECT COUNT(*) FROM '{flows}' WHERE status IS NULL")[0][0]!);
-        Assert.Equal(csv.Count, Convert.ToInt64(Query(duck, $"SELECT SUM(findings)::BIGINT FROM '{flows}'")[0][0], CultureInfo.InvariantCulture));
-        Assert.Equal(2L, Query(duck, $"SELECT COUNT(DISTINCT session) FROM '{flows}'")[0][0]);
+        Assert.Equal((long)Flows, DbRows.Query(duck, $"SELECT COUNT(*) FROM '{flows}'")[0][0]);
+        Assert.Equal(Flows / 10, (long)DbRows.Query(duck, $"SELECT COUNT(*) FROM '{flows}' WHERE status IS NULL")[0][0]!);
+        Assert.Equal(csv.Count, Convert.ToInt64(DbRows.Query(duck, $"SELECT SUM(findings)::BIGINT FROM '{flows}'")[0][0], CultureInfo.InvariantCulture));
+        Assert.Equal(2L, DbRows.Query(duck, $"SELECT COUNT(DISTINCT session) FROM '{flows}'")[0][0]);
     }
 
     [Fact]
@@ -107,9 +107,9 @@ public sealed class ParquetExportTests : IAsyncLifetime
         foreach (var file in new[] { "findings.parquet", "flows.parquet" })
         {
             var path = _dir.File($"masked/{file}");
-            var hits = Query(duck, $"SELECT COUNT(*) FROM '{path}' AS t WHERE CAST(t AS VARCHAR) LIKE '%{AndroidId}%'")[0][0];
+            var hits = DbRows.Query(duck, $"SELECT COUNT(*) FROM '{path}' AS t WHERE CAST(t AS VARCHAR) LIKE '%{AndroidId}%'")[0][0];
             Assert.Equal(0L, hits);
-            Assert.True((long)Query(duck, $"SELECT COUNT(*) FROM '{path}'")[0][0]! > 0);
+            Assert.True((long)DbRows.Query(duck, $"SELECT COUNT(*) FROM '{path}'")[0][0]! > 0);
         }
     }
 
@@ -128,25 +128,6 @@ public sealed class ParquetExportTests : IAsyncLifetime
         return stdout + stderr;
     }
 
-    private static List<object?[]> Query(DuckDBConnection duck, string sql)
-    {
-        using var command = duck.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
-            {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            }
-
-            rows.Add(row);
-        }
-
-        return rows;
-    }
 
     public Task DisposeAsync()
     {

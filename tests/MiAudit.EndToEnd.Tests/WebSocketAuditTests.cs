@@ -73,14 +73,14 @@ public sealed class WebSocketAuditTests : IAsyncLifetime
         using (var db = new SqliteConnection($"Data Source={_work.File("miaudit.db")};Mode=ReadOnly;Pooling=False"))
         {
             db.Open();
-            var socket = Query(db, $"SELECT id, status, ws_client_messages, ws_server_messages FROM flows WHERE host = '{Chat}' AND path = '/ws'").Single();
+            var socket = DbRows.Query(db, $"SELECT id, status, ws_client_messages, ws_server_messages FROM flows WHERE host = '{Chat}' AND path = '/ws'").Single();
             Assert.True(socket[1] is 101L or 200L, $"status {socket[1]}");
             Assert.Equal(Ticks + 2L, socket[2]); // the page message, the ticks, the close
             Assert.Equal(Ticks + 2L, socket[3]); // their echoes and the close
-            var first = Query(db, $"SELECT direction, opcode, data FROM websocket_messages WHERE flow_id = {socket[0]} ORDER BY idx LIMIT 1").Single();
+            var first = DbRows.Query(db, $"SELECT direction, opcode, data FROM websocket_messages WHERE flow_id = {socket[0]} ORDER BY idx LIMIT 1").Single();
             Assert.Equal("client", first[0]);
             Assert.Contains(AndroidId, System.Text.Encoding.UTF8.GetString((byte[])first[2]!)); // inflated: Chromium compressed it
-            var findings = Query(db, $"SELECT rule_id, value, leaf_path FROM findings WHERE flow_id = {socket[0]}").Select(r => $"{r[0]} {r[1]} {r[2]}").ToList();
+            var findings = DbRows.Query(db, $"SELECT rule_id, value, leaf_path FROM findings WHERE flow_id = {socket[0]}").Select(r => $"{r[0]} {r[1]} {r[2]}").ToList();
             Assert.Contains($"device-identifier {AndroidId} ws[0].client → json.device.aid", findings);
             Assert.Contains($"visited-url-leak https://{News}{PagePath} ws[0].client → json.url", findings);
         }
@@ -94,25 +94,5 @@ public sealed class WebSocketAuditTests : IAsyncLifetime
         Assert.Equal("send", messages[0].GetProperty("type").GetString());
         Assert.Contains(AndroidId, messages[0].GetProperty("data").GetString());
         Assert.Equal(2 * (Ticks + 2), messages.Count);
-    }
-
-    private static List<object?[]> Query(SqliteConnection db, string sql)
-    {
-        using var command = db.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
-            {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            }
-
-            rows.Add(row);
-        }
-
-        return rows;
     }
 }

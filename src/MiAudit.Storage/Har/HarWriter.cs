@@ -167,16 +167,7 @@ public static class HarWriter
         json.WriteStartArray("findings");
         foreach (var finding in stored.Findings)
         {
-            json.WriteStartObject();
-            json.WriteString("rule", finding.RuleId);
-            json.WriteString("title", finding.Title);
-            json.WriteString("severity", finding.Severity.ToName());
-            json.WriteString("category", finding.Category);
-            json.WriteString("value", finding.Value);
-            json.WriteString("matchedAs", finding.MatchedAs);
-            json.WriteString("leafPath", finding.LeafPath);
-            json.WriteString("snippet", finding.Snippet);
-            json.WriteEndObject();
+            FindingJson.Write(json, finding);
         }
 
         json.WriteEndArray();

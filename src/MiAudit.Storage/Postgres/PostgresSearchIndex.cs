@@ -53,7 +53,7 @@ internal sealed class PostgresSearchIndex(NpgsqlDataSource source) : ISearchInde
             SELECT flow_id FROM flow_search WHERE lower(text) LIKE lower($1) ESCAPE '\' AND flow_id < $2
             ORDER BY flow_id DESC LIMIT $3;
             """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%" });
+        command.Parameters.Add(new NpgsqlParameter { Value = Sql.SqlLike.Containing(text) });
         command.Parameters.Add(new NpgsqlParameter { Value = beforeId ?? long.MaxValue });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
         using var reader = command.ExecuteReader();

@@ -81,12 +81,7 @@ public sealed class AuditQueries : IAuditQueries
     {
         using var lease = _lease();
         using var command = lease.Connection.CreateCommand();
-        var conditions = filter.FlowConditions(command, _dialect);
-        var findingConditions = filter.FindingConditions(command, _dialect);
-        if (findingConditions.Count > 0)
-        {
-            conditions.Add($"EXISTS (SELECT 1 FROM findings x WHERE x.flow_id = f.id AND {FindingFilter.And(findingConditions)})");
-        }
+        var conditions = filter.SelectedFlowConditions(command, _dialect);
 
         // Enumerated here, not returned: the command must live until the caller has read the last row.
         foreach (var flow in ReadFlows(command, FindingFilter.And(conditions), byCompletion ? "f.completed_at, f.id" : "f.started_at, f.id"))
@@ -136,12 +131,7 @@ public sealed class AuditQueries : IAuditQueries
     {
         using var lease = _lease();
         using var command = lease.Connection.CreateCommand();
-        var conditions = query.Filter.FlowConditions(command, _dialect);
-        var findingConditions = query.Filter.FindingConditions(command, _dialect);
-        if (findingConditions.Count > 0)
-        {
-            conditions.Add($"EXISTS (SELECT 1 FROM findings x WHERE x.flow_id = f.id AND {FindingFilter.And(findingConditions)})");
-        }
+        var conditions = query.Filter.SelectedFlowConditions(command, _dialect);
 
         if (query.Method is { } method)
         {

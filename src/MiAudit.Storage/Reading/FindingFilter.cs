@@ -39,7 +39,7 @@ public sealed record FindingFilter
             if (host.StartsWith("*.", StringComparison.Ordinal))
             {
                 conditions.Add("lower(f.host) LIKE lower(@host) ESCAPE '\\'");
-                dialect.Add(command, "@host", "%" + host[1..].Replace("%", "\\%").Replace("_", "\\_"));
+                dialect.Add(command, "@host", "%" + SqlLike.Literal(host[1..]));
             }
             else
             {
@@ -52,7 +52,7 @@ public sealed record FindingFilter
         {
             conditions.Add($"({dialect.EqualsIgnoringCase("f.host", "@site")} OR lower(f.host) LIKE lower(@below) ESCAPE '\\')");
             dialect.Add(command, "@site", site);
-            dialect.Add(command, "@below", "%." + site.Replace("%", "\\%").Replace("_", "\\_"));
+            dialect.Add(command, "@below", "%." + SqlLike.Literal(site));
         }
 
         if (Since is { } since)
@@ -65,6 +65,22 @@ public sealed record FindingFilter
         {
             conditions.Add("f.started_at < @until");
             dialect.Add(command, "@until", until);
+        }
+
+        return conditions;
+    }
+
+    /// <summary>
+    /// Conditions on <c>flows f</c> that select the filter's flows: its flow conditions, and with finding conditions
+    /// only flows that have a matching finding.
+    /// </summary>
+    internal List<string> SelectedFlowConditions(DbCommand command, SqlDialect dialect)
+    {
+        var conditions = FlowConditions(command, dialect);
+        var findingConditions = FindingConditions(command, dialect);
+        if (findingConditions.Count > 0)
+        {
+            conditions.Add($"EXISTS (SELECT 1 FROM findings x WHERE x.flow_id = f.id AND {And(findingConditions)})");
         }
 
         return conditions;

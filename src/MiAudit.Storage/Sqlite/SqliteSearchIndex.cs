@@ -71,8 +71,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex
         // LIKE, which the trigram index answers for three characters or more (shorter ones are scanned). Without
         // positions in the index (detail = none: 156 instead of 379 MiB per 100,000 flows) FTS5 has no phrase queries.
         command.CommandText = "SELECT rowid FROM flow_text WHERE text LIKE $query ESCAPE '\\' AND rowid < $before ORDER BY rowid DESC LIMIT $limit;";
-        command.Parameters.AddWithValue("$query",
-            "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%");
+        command.Parameters.AddWithValue("$query", Sql.SqlLike.Containing(text));
         command.Parameters.AddWithValue("$before", beforeId ?? long.MaxValue);
         command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();

@@ -5,6 +5,8 @@ using MiAudit.Detection.Decoding;
 using MiAudit.Detection.Findings;
 using MiAudit.Flows;
 using MiAudit.Storage;
+using MiAudit.Storage.Export;
+using MiAudit.Storage.Writing;
 using MiAudit.Storage.Reading;
 
 namespace MiAudit.Ui.Api;
@@ -98,16 +100,7 @@ internal static class FlowJson
         json.WriteStartArray("findings");
         foreach (var finding in stored.Findings)
         {
-            json.WriteStartObject();
-            json.WriteString("rule", finding.RuleId);
-            json.WriteString("title", finding.Title);
-            json.WriteString("severity", finding.Severity.ToName());
-            json.WriteString("category", finding.Category);
-            json.WriteString("value", finding.Value);
-            json.WriteString("matchedAs", finding.MatchedAs);
-            json.WriteString("leafPath", finding.LeafPath);
-            json.WriteString("snippet", finding.Snippet);
-            json.WriteEndObject();
+            FindingJson.Write(json, finding);
         }
 
         json.WriteEndArray();
@@ -130,16 +123,8 @@ internal static class FlowJson
 
     private static void Headers(Utf8JsonWriter json, string name, IReadOnlyList<HeaderField> headers)
     {
-        json.WriteStartArray(name);
-        foreach (var header in headers)
-        {
-            json.WriteStartArray();
-            json.WriteStringValue(header.Name);
-            json.WriteStringValue(header.Value);
-            json.WriteEndArray();
-        }
-
-        json.WriteEndArray();
+        json.WritePropertyName(name);
+        HeaderJson.Write(json, headers);
     }
 
     private static void Body(Utf8JsonWriter json, string name, CapturedBody body)
