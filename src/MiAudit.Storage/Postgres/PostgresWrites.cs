@@ -40,8 +40,9 @@ internal static class PostgresWrites
         var values = new object?[records.Count][];
         for (var r = 0; r < records.Count; r++)
         {
-            values[r] = new object?[FlowColumns.Count];
-            FlowColumns.Fill(values[r], sessionId, records[r]);
+            var row = new RowSink(new object?[FlowColumns.Count]);
+            FlowColumns.Write(ref row, sessionId, records[r]);
+            values[r] = row.Values;
         }
 
         for (var c = 0; c < FlowColumns.Count; c++)
@@ -144,12 +145,26 @@ internal static class PostgresWrites
         {
             "text" => rows.Select(r => PostgresText.Clean((string?)r[column])).ToArray(),
             "bigint" => rows.Select(r => r[column] is { } v ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : (long?)null).ToArray(),
-            "int" => rows.Select(r => (int?)r[column]).ToArray(),
+            "int" => rows.Select(r => r[column] is { } v ? Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture) : (int?)null).ToArray(),
             "timestamptz" => rows.Select(r => ((DateTimeOffset)r[column]!).UtcDateTime).ToArray(),
             "bytea" => rows.Select(r => r[column] is ReadOnlyMemory<byte> bytes ? Bytes(bytes) : null).ToArray(),
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         },
     };
+
+    /// <summary>One row of <see cref="FlowColumns"/>' values, as the column arrays are built from them.</summary>
+    private readonly struct RowSink(object?[] values) : IFlowColumnSink
+    {
+        public object?[] Values { get; } = values;
+
+        public void Text(int column, string? value) => Values[column] = value;
+
+        public void Integer(int column, long? value) => Values[column] = value;
+
+        public void Time(int column, DateTimeOffset value) => Values[column] = value;
+
+        public void Bytes(int column, ReadOnlyMemory<byte> value) => Values[column] = value.IsEmpty ? null : value;
+    }
 
     /// <summary>A positional parameter for a scalar (a spill file's column value, an id, a hash).</summary>
     public static NpgsqlParameter Parameter(object? value) => new()

@@ -6,7 +6,7 @@ namespace MiAudit.Storage.Writing;
 /// <summary>
 /// The values a flow record is stored as, in the column order of <see cref="Names"/>, for every backend: what is
 /// kept of a body, when it counts as truncated, how limits and severities are written, is decided here once.
-/// Times are <see cref="DateTimeOffset"/> and bodies <see cref="ReadOnlyMemory{T}"/>; each backend binds them its way.
+/// Each backend binds them its way through an <see cref="IFlowColumnSink"/>.
 /// </summary>
 internal static class FlowColumns
 {
@@ -21,51 +21,52 @@ internal static class FlowColumns
 
     public const int Count = 40;
 
-    /// <summary>Writes the record's values into <paramref name="values"/> (of length <see cref="Count"/>).</summary>
-    public static void Fill(object?[] values, long sessionId, FlowRecord record)
+    /// <summary>Hands the record's values to <paramref name="sink"/>, column by column (a struct sink: no boxing).</summary>
+    public static void Write<TSink>(ref TSink sink, long sessionId, FlowRecord record)
+        where TSink : IFlowColumnSink
     {
         var flow = record.Flow;
         var keep = record.KeepBodies;
-        values[0] = flow.Id.ToString();
-        values[1] = sessionId;
-        values[2] = flow.StartedAt;
-        values[3] = flow.CompletedAt;
-        values[4] = flow.ClientAddress;
-        values[5] = flow.ClientPort;
-        values[6] = flow.Transport.ToString();
-        values[7] = flow.HttpVersion;
-        values[8] = flow.UpstreamHttpVersion;
-        values[9] = flow.Method;
-        values[10] = flow.Scheme;
-        values[11] = flow.Host;
-        values[12] = flow.Port;
-        values[13] = flow.Path;
-        values[14] = flow.Query;
-        values[15] = flow.StatusCode;
-        values[16] = HeaderJson.Serialize(flow.RequestHeaders);
-        values[17] = Body(keep ? flow.RequestBody.Bytes : default);
-        values[18] = flow.RequestBody.WireLength;
-        values[19] = (keep ? flow.RequestBody.Truncated : flow.RequestBody.WireLength > 0 || !flow.RequestBody.Ended) ? 1 : 0;
-        values[20] = HeaderJson.Serialize(flow.ResponseHeaders);
-        values[21] = Body(keep ? flow.ResponseBody.Bytes : default);
-        values[22] = flow.ResponseBody.WireLength;
-        values[23] = (keep ? flow.ResponseBody.Truncated : flow.ResponseBody.WireLength > 0 || !flow.ResponseBody.Ended) ? 1 : 0;
-        values[24] = flow.ClientTls?.ServerName;
-        values[25] = flow.ClientTls?.ApplicationProtocol;
-        values[26] = flow.ClientTls?.Protocol;
-        values[27] = flow.Error?.Kind;
-        values[28] = flow.Error?.Message;
-        values[29] = DecodeLimits(record);
-        values[30] = MaxSeverity(record.Findings);
-        values[31] = record.AnalysisPending ? 1 : 0;
-        values[32] = flow.RequestTrailers.Count == 0 ? null : HeaderJson.Serialize(flow.RequestTrailers);
-        values[33] = flow.ResponseTrailers.Count == 0 ? null : HeaderJson.Serialize(flow.ResponseTrailers);
-        values[34] = flow.InProgress ? 1 : 0;
-        values[35] = flow.WebSocketTotals?.ClientMessages;
-        values[36] = flow.WebSocketTotals?.ClientBytes;
-        values[37] = flow.WebSocketTotals?.ServerMessages;
-        values[38] = flow.WebSocketTotals?.ServerBytes;
-        values[39] = flow.ClientTls?.Fingerprint;
+        sink.Text(0, flow.Id.ToString());
+        sink.Integer(1, sessionId);
+        sink.Time(2, flow.StartedAt);
+        sink.Time(3, flow.CompletedAt);
+        sink.Text(4, flow.ClientAddress);
+        sink.Integer(5, flow.ClientPort);
+        sink.Text(6, flow.Transport.ToString());
+        sink.Text(7, flow.HttpVersion);
+        sink.Text(8, flow.UpstreamHttpVersion);
+        sink.Text(9, flow.Method);
+        sink.Text(10, flow.Scheme);
+        sink.Text(11, flow.Host);
+        sink.Integer(12, flow.Port);
+        sink.Text(13, flow.Path);
+        sink.Text(14, flow.Query);
+        sink.Integer(15, flow.StatusCode);
+        sink.Text(16, HeaderJson.Serialize(flow.RequestHeaders));
+        sink.Bytes(17, keep ? flow.RequestBody.Bytes : default);
+        sink.Integer(18, flow.RequestBody.WireLength);
+        sink.Integer(19, (keep ? flow.RequestBody.Truncated : flow.RequestBody.WireLength > 0 || !flow.RequestBody.Ended) ? 1 : 0);
+        sink.Text(20, HeaderJson.Serialize(flow.ResponseHeaders));
+        sink.Bytes(21, keep ? flow.ResponseBody.Bytes : default);
+        sink.Integer(22, flow.ResponseBody.WireLength);
+        sink.Integer(23, (keep ? flow.ResponseBody.Truncated : flow.ResponseBody.WireLength > 0 || !flow.ResponseBody.Ended) ? 1 : 0);
+        sink.Text(24, flow.ClientTls?.ServerName);
+        sink.Text(25, flow.ClientTls?.ApplicationProtocol);
+        sink.Text(26, flow.ClientTls?.Protocol);
+        sink.Text(27, flow.Error?.Kind);
+        sink.Text(28, flow.Error?.Message);
+        sink.Text(29, DecodeLimits(record));
+        sink.Integer(30, MaxSeverity(record.Findings));
+        sink.Integer(31, record.AnalysisPending ? 1 : 0);
+        sink.Text(32, flow.RequestTrailers.Count == 0 ? null : HeaderJson.Serialize(flow.RequestTrailers));
+        sink.Text(33, flow.ResponseTrailers.Count == 0 ? null : HeaderJson.Serialize(flow.ResponseTrailers));
+        sink.Integer(34, flow.InProgress ? 1 : 0);
+        sink.Integer(35, flow.WebSocketTotals?.ClientMessages);
+        sink.Integer(36, flow.WebSocketTotals?.ClientBytes);
+        sink.Integer(37, flow.WebSocketTotals?.ServerMessages);
+        sink.Integer(38, flow.WebSocketTotals?.ServerBytes);
+        sink.Text(39, flow.ClientTls?.Fingerprint);
     }
 
     public static string? DecodeLimits(FlowRecord record) =>
@@ -75,6 +76,17 @@ internal static class FlowColumns
 
     public static string Transforms(Finding finding) => JsonSerializer.Serialize(finding.Transforms, StorageJson.Default.IReadOnlyListString);
 
-    /// <summary>A kept body, or null when nothing is kept (stored as NULL, not as an empty value).</summary>
-    public static object? Body(ReadOnlyMemory<byte> body) => body.IsEmpty ? null : body;
+}
+
+/// <summary>Where <see cref="FlowColumns.Write"/> puts a record's values: a statement's parameters, or a row of arrays.</summary>
+internal interface IFlowColumnSink
+{
+    void Text(int column, string? value);
+
+    void Integer(int column, long? value);
+
+    void Time(int column, DateTimeOffset value);
+
+    /// <summary>A body, or empty when none is kept (stored as NULL, not as an empty value).</summary>
+    void Bytes(int column, ReadOnlyMemory<byte> value);
 }

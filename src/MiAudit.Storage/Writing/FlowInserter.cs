@@ -22,7 +22,6 @@ internal sealed class FlowInserter : IDisposable
     private readonly sqlite3_stmt _deleteFlow;
     private readonly sqlite3_stmt _markAnalysed;
     private readonly sqlite3_stmt _complete;
-    private readonly object?[] _values = new object?[FlowColumns.Count];
 
     public FlowInserter(SqliteConnection connection)
     {
@@ -64,13 +63,8 @@ internal sealed class FlowInserter : IDisposable
         var flow = record.Flow;
         var s = _insertFlow;
         raw.sqlite3_reset(s);
-        FlowColumns.Fill(_values, sessionId, record);
-        for (var i = 0; i < FlowColumns.Count; i++)
-        {
-            Bind(s, i + 1, _values[i]);
-        }
-
-        Array.Clear(_values); // no body outlives its flow here
+        var binder = new StatementBinder(s);
+        FlowColumns.Write(ref binder, sessionId, record);
         var step = raw.sqlite3_step(s);
         if (step == raw.SQLITE_DONE)
         {
@@ -206,21 +200,6 @@ internal sealed class FlowInserter : IDisposable
         }
     }
 
-    /// <summary>Binds one of <see cref="FlowColumns"/>' values by its type.</summary>
-    private static void Bind(sqlite3_stmt statement, int index, object? value)
-    {
-        _ = value switch
-        {
-            null => raw.sqlite3_bind_null(statement, index),
-            string text => raw.sqlite3_bind_text(statement, index, text),
-            long number => raw.sqlite3_bind_int64(statement, index, number),
-            int number => raw.sqlite3_bind_int(statement, index, number),
-            DateTimeOffset time => raw.sqlite3_bind_text(statement, index, Timestamps.Format(time)),
-            ReadOnlyMemory<byte> bytes => raw.sqlite3_bind_blob(statement, index, bytes.Span),
-            _ => throw new ArgumentException($"no SQLite binding for {value.GetType().Name}", nameof(value)),
-        };
-    }
-
     private static void Text(sqlite3_stmt statement, int index, string? value)
     {
         if (value is null)
@@ -259,6 +238,18 @@ internal sealed class FlowInserter : IDisposable
         }
     }
 
+    /// <summary>Binds <see cref="FlowColumns"/>' values by position (column 0 is parameter ?1).</summary>
+    private readonly struct StatementBinder(sqlite3_stmt statement) : IFlowColumnSink
+    {
+        public void Text(int column, string? value) => FlowInserter.Text(statement, column + 1, value);
+
+        public void Integer(int column, long? value) => Long(statement, column + 1, value);
+
+        public void Time(int column, DateTimeOffset value) => raw.sqlite3_bind_text(statement, column + 1, Timestamps.Format(value));
+
+        public void Bytes(int column, ReadOnlyMemory<byte> value) => Body(statement, column + 1, value);
+    }
+
     public void Dispose()
     {
         _insertFlow.Dispose();
@@ -285,19 +276,25 @@ public static class HeaderJson
         buffer.ResetWrittenCount();
         using (var json = new Utf8JsonWriter(buffer))
         {
-            json.WriteStartArray();
-            foreach (var header in headers)
-            {
-                json.WriteStartArray();
-                json.WriteStringValue(header.Name);
-                json.WriteStringValue(header.Value);
-                json.WriteEndArray();
-            }
-
-            json.WriteEndArray();
+            Write(json, headers);
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>The headers as the stored array of <c>[name, value]</c> pairs (the web UI sends them the same way).</summary>
+    public static void Write(Utf8JsonWriter json, IReadOnlyList<HeaderField> headers)
+    {
+        json.WriteStartArray();
+        foreach (var header in headers)
+        {
+            json.WriteStartArray();
+            json.WriteStringValue(header.Name);
+            json.WriteStringValue(header.Value);
+            json.WriteEndArray();
+        }
+
+        json.WriteEndArray();
     }
 
     public static IReadOnlyList<HeaderField> Deserialize(string json) =>
