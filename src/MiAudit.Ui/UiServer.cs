@@ -68,9 +68,11 @@ public sealed class UiServer : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var bound = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
-        server.Url = $"http://{(options.ListenEndPoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : options.ListenEndPoint.Address.ToString())}:{bound.Port}/?token={options.Token}";
+        // The port Kestrel bound (0 resolved); a wildcard address is opened through loopback, IPv6 in brackets.
+        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        var host = options.ListenEndPoint.Address;
+        host = host.Equals(IPAddress.Any) ? IPAddress.Loopback : host.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : host;
+        server.Url = new UriBuilder("http", host.ToString(), port, "/") { Query = "token=" + options.Token }.Uri.ToString();
         return server;
     }
 
