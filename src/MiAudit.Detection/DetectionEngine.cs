@@ -76,14 +76,42 @@ public sealed class DetectionEngine
     /// </summary>
     public FlowAnalysis Analyze(Flow flow)
     {
-        var decoded = flow.Transport is FlowTransport.PassthroughTls or FlowTransport.OpaqueTcp
-            ? new DecodedRequest() // only the tunnel's host is known
-            : RequestDecoder.Decode(flow, _limits);
+        // The decoded leaves live only as long as one analysis: one buffer per thread is reused, so the lists a
+        // request grows (tens of leaves, hundreds in a batch) are not allocated again for every request.
+        var decoded = t_decoded ?? new DecodedRequest();
+        t_decoded = null; // a detector that analyses another flow (none does) would get a buffer of its own
+        try
+        {
+            return Analyze(flow, decoded);
+        }
+        finally
+        {
+            decoded.Clear();
+            if (decoded.Leaves.Capacity <= MaxKeptLeaves)
+            {
+                t_decoded = decoded;
+            }
+        }
+    }
+
+    private const int MaxKeptLeaves = 1024; // a huge batch's room is not held for the thread's lifetime
+
+    [ThreadStatic]
+    private static DecodedRequest? t_decoded;
+
+    private FlowAnalysis Analyze(Flow flow, DecodedRequest decoded)
+    {
+        if (flow.Transport is not (FlowTransport.PassthroughTls or FlowTransport.OpaqueTcp)) // else only the tunnel's host is known
+        {
+            RequestDecoder.DecodeInto(flow, decoded, _limits);
+        }
+
         var context = new DetectionContext(flow, decoded, _sites.RegistrableDomain(flow.Host), _layouts);
         if (_composesUrls && !flow.RequestBody.Bytes.IsEmpty && context.Layouts.Count > 0)
         {
             PageUrlComposer.Compose(decoded, context.Layouts); // before any detector reads the leaves
         }
+
         foreach (var detector in _detectors)
         {
             try
@@ -98,7 +126,7 @@ public sealed class DetectionEngine
 
         return context.Findings.Count == 0 && decoded.LimitsReached.Count == 0
             ? FlowAnalysis.None
-            : new FlowAnalysis(context.Result(), decoded.LimitsReached);
+            : new FlowAnalysis(context.Result(), decoded.LimitsReached.ToArray());
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace MiAudit.Detection.Decoding;
 
 /// <summary>
@@ -6,29 +8,45 @@ namespace MiAudit.Detection.Decoding;
 /// and transforms (<c>base64</c>, <c>gzip</c>, <c>json</c>). Rendered for people as
 /// <c>body.form[data_list] → base64 → gzip → json[0].properties.$url</c>.
 /// </summary>
+/// <remarks>
+/// A request has hundreds of steps and only the few behind a finding are ever shown, so a step keeps its parts and
+/// renders its text on the first <see cref="ToString"/>.
+/// </remarks>
 public sealed class LeafPath
 {
     private readonly LeafPath? _parent;
-    private readonly string _step;
+    private readonly LeafPath _root;
     private readonly StepKind _kind;
-    private readonly string? _name;
+    private readonly string _step;    // the location, the transform, or the field's name
+    private readonly string? _extra;  // the location's entry (query[name]), or the container of an entry (.form[name])
+    private readonly int _index;
     private string? _text;
 
-    private LeafPath(LeafPath? parent, string step, StepKind kind, string? fieldName)
+    private LeafPath(LeafPath? parent, StepKind kind, string step, string? extra = null, int index = 0)
     {
         _parent = parent;
-        _step = step;
+        _root = parent?._root ?? this;
         _kind = kind;
-        _name = fieldName;
+        _step = step;
+        _extra = extra;
+        _index = index;
         TransformCount = (parent?.TransformCount ?? 0) + (kind == StepKind.Transform ? 1 : 0);
-        FieldName = fieldName ?? parent?.FieldName;
-        Location = parent?.Location ?? step;
+        FieldName = kind switch
+        {
+            StepKind.Location => extra,
+            StepKind.Member or StepKind.Entry or StepKind.Bracket or StepKind.FieldNumber => step,
+            _ => parent?.FieldName,
+        };
     }
 
-    private enum StepKind
+    private enum StepKind : byte
     {
         Location,
-        Field,
+        Member,
+        Entry,
+        Bracket,
+        Index,
+        FieldNumber,
         Transform,
     }
 
@@ -41,25 +59,32 @@ public sealed class LeafPath
     /// <summary>The innermost named field (a JSON key, form or query name, header name), used to read identifier-named fields.</summary>
     public string? FieldName { get; }
 
-    /// <summary>The top-level location: <c>path</c>, <c>query</c>, <c>header</c>, <c>cookie</c> or <c>body</c>.</summary>
-    public string Location { get; }
+    /// <summary>The top-level location as rendered: <c>body</c>, <c>query[data]</c>, <c>header[User-Agent]</c>.</summary>
+    public string Location => _root.ToString();
 
-    public static LeafPath Root(string location, string? name = null) =>
-        new(null, name is null ? location : $"{location}[{name}]", StepKind.Location, name);
+    /// <summary>The kind of the top-level location: <c>path</c>, <c>query</c>, <c>header</c>, <c>cookie</c>, <c>body</c> or <c>ws</c>.</summary>
+    public string LocationKind => _root._step;
+
+    /// <summary>The top-level location's name (the header, query parameter or cookie); null for <c>body</c>, <c>path</c>, <c>ws</c>.</summary>
+    public string? LocationName => _root._extra;
+
+    public static LeafPath Root(string location, string? name = null) => new(null, StepKind.Location, location, name);
 
     /// <summary>A named member: rendered <c>.name</c>, or <c>[name]</c> for names that would not read as a dotted path.</summary>
-    public LeafPath Member(string name) => new(this, NeedsBrackets(name) ? $"[{name}]" : "." + name, StepKind.Field, name);
+    public LeafPath Member(string name) => new(this, StepKind.Member, name);
 
     /// <summary>A named entry of a container, rendered <c>.container[name]</c> (form fields, multipart parts, cookies).</summary>
-    public LeafPath Entry(string container, string name) => new(this, $".{container}[{name}]", StepKind.Field, name);
+    public LeafPath Entry(string container, string name) => new(this, StepKind.Entry, name, container);
 
     /// <summary>A named entry right after a transform or location, rendered <c>[name]</c> (<c>→ form[a]</c>).</summary>
-    public LeafPath Bracket(string name) => new(this, $"[{name}]", StepKind.Field, name);
+    public LeafPath Bracket(string name) => new(this, StepKind.Bracket, name);
 
-    public LeafPath Index(int index) => new(this, $"[{index}]", StepKind.Field, null);
+    public LeafPath Index(int index) => new(this, StepKind.Index, "", index: index);
 
     /// <summary>A protobuf field by its number, rendered <c>.#46</c> (its name is the number).</summary>
-    public LeafPath FieldNumber(int number) => new(this, $".#{number}", StepKind.Field, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public LeafPath FieldNumber(int number) => new(this, StepKind.FieldNumber, number.ToString(CultureInfo.InvariantCulture));
+
+    public LeafPath Transform(string name) => new(this, StepKind.Transform, name);
 
     /// <summary>
     /// The named fields inside the innermost JSON or protobuf document the value sits in, indexes left out:
@@ -81,8 +106,8 @@ public sealed class LeafPath
                     case StepKind.Transform:
                         names.Clear(); // fields met so far were inside a value decoded further
                         break;
-                    case StepKind.Field when step._name is { } name:
-                        names.Add(name);
+                    case StepKind.Member or StepKind.Entry or StepKind.Bracket or StepKind.FieldNumber:
+                        names.Add(step._step);
                         break;
                     case StepKind.Location:
                         return null;
@@ -93,31 +118,42 @@ public sealed class LeafPath
         }
     }
 
-    public LeafPath Transform(string name) => new(this, name, StepKind.Transform, null);
-
     /// <summary>The transforms in the order they were applied.</summary>
     public IReadOnlyList<string> Transforms
     {
         get
         {
-            var transforms = new List<string>(TransformCount);
+            if (TransformCount == 0)
+            {
+                return [];
+            }
+
+            var transforms = new string[TransformCount];
+            var next = transforms.Length;
             for (var step = this; step is not null; step = step._parent)
             {
                 if (step._kind == StepKind.Transform)
                 {
-                    transforms.Add(step._step);
+                    transforms[--next] = step._step;
                 }
             }
 
-            transforms.Reverse();
             return transforms;
         }
     }
 
     // Built from the parent's text, which is cached too: siblings share their prefix, and no stack is needed.
-    public override string ToString() => _text ??= _parent is null
-        ? _step
-        : string.Concat(_parent.ToString(), _kind == StepKind.Transform ? " → " : "", _step);
+    public override string ToString() => _text ??= _kind switch
+    {
+        StepKind.Location => _extra is null ? _step : $"{_step}[{_extra}]",
+        StepKind.Member when NeedsBrackets(_step) => $"{_parent}[{_step}]",
+        StepKind.Member => $"{_parent}.{_step}",
+        StepKind.Entry => $"{_parent}.{_extra}[{_step}]",
+        StepKind.Bracket => $"{_parent}[{_step}]",
+        StepKind.Index => $"{_parent}[{_index}]",
+        StepKind.FieldNumber => $"{_parent}.#{_step}",
+        _ => $"{_parent} → {_step}",
+    };
 
     private static bool NeedsBrackets(string name) =>
         name.Length == 0 || name.AsSpan().ContainsAny(" .[]→\"'") || char.IsDigit(name[0]);

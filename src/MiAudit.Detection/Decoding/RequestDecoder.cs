@@ -21,6 +21,13 @@ public static class RequestDecoder
     public static DecodedRequest Decode(Flow flow, DecodeLimits? limits = null)
     {
         var output = new DecodedRequest();
+        DecodeInto(flow, output, limits);
+        return output;
+    }
+
+    /// <summary>Decodes into <paramref name="output"/>, which must be empty (the engine reuses one per thread).</summary>
+    internal static void DecodeInto(Flow flow, DecodedRequest output, DecodeLimits? limits = null)
+    {
         var expander = new LeafExpander(limits ?? DecodeLimits.Default, output);
 
         var segments = flow.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -61,7 +68,6 @@ public static class RequestDecoder
         }
 
         DecodeMessages(flow, expander);
-        return output;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MiAudit.Detection.Decoding;
 using MiAudit.Detection.Findings;
 using MiAudit.Detection.Rules;
@@ -11,12 +12,11 @@ public sealed class DetectionContext
     /// <summary>More findings than this on one flow are noise; the limit is noted instead.</summary>
     public const int MaxFindings = 500;
 
-    private readonly HashSet<(string Rule, string Value, string Path)> _seen = [];
+    private HashSet<(string Rule, string Value, string Path)>? _seen; // most flows have no finding: made on the first
 
     // A socket that repeats an identifier in each of 10,000 messages is one finding (on the first message) that says how
     // many more messages carried it, not 10,000 findings; keyed by the path with the message index left out.
-    private readonly Dictionary<(string Rule, string Value, string Path), (int Finding, int More)> _perMessage = [];
-    private Leaf[]? _values;
+    private Dictionary<(string Rule, string Value, string Path), (int Finding, int More)>? _perMessage;
 
     private readonly IReadOnlyList<Rule> _layoutRules;
     private List<PayloadLayout>? _layouts;
@@ -46,7 +46,7 @@ public sealed class DetectionContext
     /// <summary>The findings, those repeated across WebSocket messages saying in how many more they were.</summary>
     public IReadOnlyList<Finding> Result()
     {
-        foreach (var (index, more) in _perMessage.Values)
+        foreach (var (index, more) in _perMessage?.Values ?? Enumerable.Empty<(int, int)>())
         {
             if (more > 0)
             {
@@ -59,7 +59,7 @@ public sealed class DetectionContext
     }
 
     /// <summary>The leaves detectors read: every decoded value except containers already read through their children.</summary>
-    public IReadOnlyList<Leaf> Values => _values ??= Decoded.Leaves.Where(leaf => !leaf.Expanded).ToArray();
+    public ReadableLeaves Values => new(CollectionsMarshal.AsSpan(Decoded.Leaves));
 
     /// <summary>Names of the query parameters and of form-body fields (top level only).</summary>
     public IReadOnlySet<string> ParameterNames => Decoded.ParameterNames;
@@ -75,8 +75,8 @@ public sealed class DetectionContext
     public void Add(Rule rule, string value, string matchedAs, LeafPath path, string snippet, Severity? severity = null)
     {
         var pathText = path.ToString();
-        var shape = path.Location == "ws" ? MessageIndependent(pathText) : null;
-        if (shape is not null && _perMessage.TryGetValue((rule.Id, value, shape), out var first))
+        var shape = path.LocationKind == "ws" ? MessageIndependent(pathText) : null;
+        if (shape is not null && _perMessage is not null && _perMessage.TryGetValue((rule.Id, value, shape), out var first))
         {
             _perMessage[(rule.Id, value, shape)] = (first.Finding, first.More + 1);
             return;
@@ -93,14 +93,14 @@ public sealed class DetectionContext
             return;
         }
 
-        if (!_seen.Add((rule.Id, value, pathText)))
+        if (!(_seen ??= []).Add((rule.Id, value, pathText)))
         {
             return;
         }
 
         if (shape is not null)
         {
-            _perMessage[(rule.Id, value, shape)] = (Findings.Count, 0); // the finding about to be added
+            (_perMessage ??= [])[(rule.Id, value, shape)] = (Findings.Count, 0); // the finding about to be added
         }
 
         if (Layouts.Count > 0 && path.DocumentField is { } field)

@@ -87,13 +87,11 @@ public sealed class DeviceProfileDetector : IDetector
 
     private readonly OncePerKey _browserHeaderReports = new();
 
-    private static readonly string[] BrowserHeaders =
-        ["user-agent", "sec-ch-ua", "sec-ch-ua-model", "sec-ch-ua-platform", "sec-ch-ua-platform-version", "sec-ch-ua-full-version-list", "sec-ch-ua-full-version"];
+    private static readonly HashSet<string> BrowserHeaders = new(StringComparer.OrdinalIgnoreCase)
+        { "user-agent", "sec-ch-ua", "sec-ch-ua-model", "sec-ch-ua-platform", "sec-ch-ua-platform-version", "sec-ch-ua-full-version-list", "sec-ch-ua-full-version" };
 
     private static bool IsBrowserHeader(Decoding.LeafPath path) =>
-        path.Location.StartsWith("header[", StringComparison.Ordinal)
-        && BrowserHeaders.Contains(path.Location[7..^1], StringComparer.OrdinalIgnoreCase)
-        && path.TransformCount == 0;
+        path is { LocationKind: "header", LocationName: { } header, TransformCount: 0 } && BrowserHeaders.Contains(header);
 
     /// <summary>Short attributes ("10", "K") count only in a field whose name says what it holds.</summary>
     private static bool HintsAttribute(string? fieldName) =>

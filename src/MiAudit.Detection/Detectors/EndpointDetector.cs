@@ -34,7 +34,7 @@ public sealed class EndpointDetector(RuleSet rules) : IDetector
 
             if (pattern.ParameterGroups.Count > 0)
             {
-                because.Add("parameters " + string.Join(", ", pattern.ParameterGroups.Select(g => g.First(context.ParameterNames.Contains))));
+                because.Add("parameters " + string.Join(", ", pattern.ParameterGroups.Select(g => EndpointPattern.FirstPresent(g, context.ParameterNames))));
             }
 
             context.Add(rule, flow.Host + flow.Path, string.Join("; ", because), RequestLine, Snippet.Clip($"{flow.Method} {flow.Url}"));

@@ -167,7 +167,8 @@ public sealed class UrlLeakDetector(RuleSet rules, NavigationHistory history, Pu
         return at < 0 ? -1 : from + at;
     }
 
-    private static bool IsRefererHeader(LeafPath path) => path.Location.Equals("header[Referer]", StringComparison.OrdinalIgnoreCase);
+    private static bool IsRefererHeader(LeafPath path) =>
+        path.LocationKind == "header" && string.Equals(path.LocationName, "Referer", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsStaticAsset(string path) => StaticAssetExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
 }

@@ -35,8 +35,9 @@ public sealed class ValueDetector : IDetector
 
             foreach (var rule in _rules)
             {
-                foreach (var pattern in rule.Patterns)
+                for (var i = 0; i < rule.Patterns.Count; i++) // indexed: no enumerator per leaf and rule
                 {
+                    var pattern = rule.Patterns[i];
                     if (pattern.Match(leaf.Text) is { Success: true } match)
                     {
                         context.Add(rule, match.Value, $"matches /{pattern}/", leaf.Path, Snippet.Around(leaf.Text, match.Index, match.Length));

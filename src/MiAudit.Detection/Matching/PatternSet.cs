@@ -75,12 +75,18 @@ public sealed class PatternSet<TTag>
     private static List<PatternMatch<TTag>> DropNested(List<PatternMatch<TTag>> matches, Func<TTag, object> group)
     {
         // Longest first, so a match only needs comparing with those already kept; stable for equal lengths.
-        var ordered = matches.Select((match, index) => (Match: match, Group: group(match.Tag), Index: index)).ToArray();
-        Array.Sort(ordered, static (a, b) => a.Match.Length != b.Match.Length ? b.Match.Length.CompareTo(a.Match.Length) : a.Index.CompareTo(b.Index));
-        var kept = new List<PatternMatch<TTag>>(ordered.Length);
-        var keptGroups = new List<object>(ordered.Length);
-        foreach (var (match, key, _) in ordered)
+        var order = new int[matches.Count];
+        for (var i = 0; i < order.Length; i++)
         {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) => matches[a].Length != matches[b].Length ? matches[b].Length.CompareTo(matches[a].Length) : a.CompareTo(b));
+        var kept = new List<PatternMatch<TTag>>(order.Length);
+        var keptGroups = new object[order.Length];
+        foreach (var index in order)
+        {
+            var (match, key) = (matches[index], group(matches[index].Tag));
             var nested = false;
             for (var k = 0; k < kept.Count && !nested; k++)
             {
@@ -89,8 +95,8 @@ public sealed class PatternSet<TTag>
 
             if (!nested)
             {
+                keptGroups[kept.Count] = key;
                 kept.Add(match);
-                keptGroups.Add(key);
             }
         }
 

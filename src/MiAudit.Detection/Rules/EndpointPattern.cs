@@ -22,9 +22,9 @@ public sealed record EndpointPattern(
 
         // Once per request, not once per host pattern: imported tracker lists give a rule hundreds of hosts.
         var name = HostPattern.Normalize(host);
-        foreach (var pattern in Hosts)
+        for (var i = 0; i < Hosts.Count; i++) // indexed: a foreach over the interface allocates an enumerator per rule and request
         {
-            if (pattern.Matches(name))
+            if (Hosts[i].Matches(name))
             {
                 return true;
             }
@@ -35,9 +35,45 @@ public sealed record EndpointPattern(
 
     public bool MatchesPath(string path) => Path is null || Path.Matches(path);
 
-    public bool MatchesMethod(string method) => Methods.Count == 0 || Methods.Contains(method, StringComparer.OrdinalIgnoreCase);
+    public bool MatchesMethod(string method)
+    {
+        for (var i = 0; i < Methods.Count; i++)
+        {
+            if (string.Equals(Methods[i], method, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
 
-    public bool MatchesParameters(IReadOnlySet<string> names) => ParameterGroups.All(group => group.Any(names.Contains));
+        return Methods.Count == 0;
+    }
+
+    public bool MatchesParameters(IReadOnlySet<string> names)
+    {
+        for (var g = 0; g < ParameterGroups.Count; g++)
+        {
+            if (FirstPresent(ParameterGroups[g], names) is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The first name of a parameter group that the request has; null when it has none of them.</summary>
+    public static string? FirstPresent(IReadOnlyList<string> group, IReadOnlySet<string> names)
+    {
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (names.Contains(group[i]))
+            {
+                return group[i];
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Host, path, method and parameter shape all match (the names of the query and form-body parameters).</summary>
     public bool Matches(Flows.Flow flow, IReadOnlySet<string> parameterNames) =>

@@ -7,7 +7,7 @@ namespace MiAudit.Detection.Decoding.Decoders;
 /// </summary>
 internal static class DecoderRegistry
 {
-    public static IReadOnlyList<ITextDecoder> Text { get; } =
+    public static readonly ITextDecoder[] Text =
     [
         new JsonDecoder(),
         new MarkupDecoder(),
@@ -23,7 +23,7 @@ internal static class DecoderRegistry
         new Base58Decoder(),
     ];
 
-    public static IReadOnlyList<IByteDecoder> Bytes { get; } =
+    public static readonly IByteDecoder[] Bytes =
     [
         new ContainerDecoder(),
         new ProtobufDecoder(),
