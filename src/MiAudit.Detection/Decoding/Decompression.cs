@@ -51,9 +51,7 @@ internal static class Decompression
         {
             using var input = new MemoryStream(data, writable: false);
             using var stream = Open(input, format);
-            using var output = new MemoryStream(Math.Min(limit, data.Length * 4));
-            truncated = CopyBounded(stream, output, limit);
-            return output.ToArray();
+            return ReadBounded(stream, Math.Min(limit, data.Length * 4), limit, out truncated);
         }
         // BrotliStream reports invalid data as InvalidOperationException, the others as InvalidDataException or their own.
         catch (Exception e) when (e is InvalidDataException or IOException or ZstdSharp.ZstdException or ArgumentException or InvalidOperationException)
@@ -62,26 +60,45 @@ internal static class Decompression
         }
     }
 
-    /// <summary>Copies at most <paramref name="limit"/> bytes; true when there was more.</summary>
-    private static bool CopyBounded(Stream source, MemoryStream destination, int limit)
+    /// <summary>
+    /// Reads at most <paramref name="limit"/> bytes into a pooled buffer that grows as needed, and returns them as one
+    /// array of their exact size; <paramref name="truncated"/> when there was more.
+    /// </summary>
+    private static byte[] ReadBounded(Stream source, int expected, int limit, out bool truncated)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(expected, 4096));
+        var length = 0;
         try
         {
-            int read;
-            while ((read = source.Read(buffer, 0, buffer.Length)) > 0)
+            truncated = false;
+            while (true)
             {
-                var room = limit - (int)destination.Length;
-                if (read > room)
+                var end = Math.Min(buffer.Length, limit);
+                if (length == end)
                 {
-                    destination.Write(buffer, 0, room);
-                    return true;
+                    if (length == limit)
+                    {
+                        truncated = source.Read(stackalloc byte[1]) > 0; // full at the limit: one byte more says whether anything was cut
+                        break;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                    continue;
                 }
 
-                destination.Write(buffer, 0, read);
+                var read = source.Read(buffer, length, end - length);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
             }
 
-            return false;
+            return buffer.AsSpan(0, length).ToArray();
         }
         finally
         {

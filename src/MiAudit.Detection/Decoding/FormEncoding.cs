@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Text;
 
@@ -12,29 +13,52 @@ internal static class FormEncoding
     // Real parameter names are short; a longer "name" is data that happens to contain '='.
     private const int MaxNameLength = 64;
 
-    public static List<KeyValuePair<string, string>> Parse(ReadOnlySpan<char> text)
-    {
-        var pairs = new List<KeyValuePair<string, string>>();
-        if (text.Length > 0 && text[0] == '?')
-        {
-            text = text[1..];
-        }
+    /// <summary>The pairs, decoded one at a time as they are read (no list: most are read once, in order).</summary>
+    public static Pairs Parse(ReadOnlySpan<char> text) => new(text.Length > 0 && text[0] == '?' ? text[1..] : text);
 
-        foreach (var range in text.Split('&'))
+    /// <summary>The name/value pairs of a form or query, enumerated in order.</summary>
+    public ref struct Pairs(ReadOnlySpan<char> text)
+    {
+        private ReadOnlySpan<char> _rest = text;
+        private bool _done;
+
+        public readonly Pairs GetEnumerator() => this;
+
+        public KeyValuePair<string, string> Current { get; private set; }
+
+        public bool MoveNext()
         {
-            var part = text[range];
-            if (part.IsEmpty)
+            while (!_done)
             {
-                continue;
+                var amp = _rest.IndexOf('&');
+                var part = amp < 0 ? _rest : _rest[..amp];
+                _done = amp < 0;
+                _rest = amp < 0 ? [] : _rest[(amp + 1)..];
+                if (part.IsEmpty)
+                {
+                    continue;
+                }
+
+                var equals = part.IndexOf('=');
+                var name = equals < 0 ? part : part[..equals];
+                var value = equals < 0 ? [] : part[(equals + 1)..];
+                Current = new(Decode(name), Decode(value));
+                return true;
             }
 
-            var equals = part.IndexOf('=');
-            var name = equals < 0 ? part : part[..equals];
-            var value = equals < 0 ? [] : part[(equals + 1)..];
-            pairs.Add(new(Decode(name), Decode(value)));
+            return false;
         }
 
-        return pairs;
+        public List<KeyValuePair<string, string>> ToList()
+        {
+            var pairs = new List<KeyValuePair<string, string>>();
+            foreach (var pair in this)
+            {
+                pairs.Add(pair);
+            }
+
+            return pairs;
+        }
     }
 
     /// <summary>
@@ -73,8 +97,40 @@ internal static class FormEncoding
             return text.ToString();
         }
 
-        return WebUtility.UrlDecode(text.ToString());
+        if (!Ascii.IsValid(text))
+        {
+            return WebUtility.UrlDecode(text.ToString());
+        }
+
+        // ASCII, as nearly every form and query is: escapes become bytes, read as UTF-8 once, as WebUtility does
+        // (an ASCII byte never continues a UTF-8 sequence, so one pass gives the same text as its run-by-run reading).
+        byte[]? rented = null;
+        var bytes = text.Length <= 512 ? stackalloc byte[text.Length] : (rented = ArrayPool<byte>.Shared.Rent(text.Length));
+        var length = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '%' && i + 2 < text.Length && char.IsAsciiHexDigit(text[i + 1]) && char.IsAsciiHexDigit(text[i + 2]))
+            {
+                bytes[length++] = (byte)((HexValue(text[i + 1]) << 4) | HexValue(text[i + 2]));
+                i += 2;
+            }
+            else
+            {
+                bytes[length++] = c == '+' ? (byte)' ' : (byte)c;
+            }
+        }
+
+        var decoded = Encoding.UTF8.GetString(bytes[..length]);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return decoded;
     }
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 
     /// <summary>Percent-decoding only ('+' kept), for paths and free text; UTF-8 by RFC 3986.</summary>
     public static string DecodePercent(string text) => Uri.UnescapeDataString(text);

@@ -27,7 +27,7 @@ public static class SearchEngines
     /// <summary>The search term of a navigation URL, or null when it is not a search.</summary>
     public static string? TermOf(Uri url)
     {
-        var parameters = Decoding.FormEncoding.Parse(url.Query);
+        var parameters = Decoding.FormEncoding.Parse(url.Query).ToList();
         foreach (var (hosts, names) in Known)
         {
             if (hosts.Any(h => h.Matches(url.Host)))
