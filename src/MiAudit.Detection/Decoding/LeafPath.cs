@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 
 namespace MiAudit.Detection.Decoding;
@@ -95,28 +96,50 @@ public sealed class LeafPath
     {
         get
         {
-            var names = new List<string>();
+            // The named steps between here and the document's transform, counted first so the text is made once.
+            var (names, length, first) = (0, 0, this);
             for (var step = this; step is not null; step = step._parent)
             {
                 switch (step._kind)
                 {
                     case StepKind.Transform when step._step is "json" or "protobuf":
-                        names.Reverse();
-                        return names.Count == 0 ? null : string.Join('.', names);
+                        return names == 0 ? null : JoinNames(first, length);
                     case StepKind.Transform:
-                        names.Clear(); // fields met so far were inside a value decoded further
-                        break;
-                    case StepKind.Member or StepKind.Entry or StepKind.Bracket or StepKind.FieldNumber:
-                        names.Add(step._step);
+                        (names, length, first) = (0, 0, step._parent!); // fields met so far were inside a value decoded further
                         break;
                     case StepKind.Location:
                         return null;
+                    case StepKind.Index:
+                        break;
+                    default:
+                        (names, length) = (names + 1, length + step._step.Length + (names > 0 ? 1 : 0));
+                        break;
                 }
             }
 
             return null;
         }
     }
+
+    private static string JoinNames(LeafPath innermost, int length) =>
+        string.Create(length, innermost, static (chars, step) => // from the innermost name outwards, written from the end
+        {
+            var end = chars.Length;
+            for (; end > 0; step = step._parent!)
+            {
+                if (step._kind is StepKind.Index)
+                {
+                    continue;
+                }
+
+                step._step.CopyTo(chars[(end - step._step.Length)..]);
+                end -= step._step.Length;
+                if (end > 0)
+                {
+                    chars[--end] = '.';
+                }
+            }
+        });
 
     /// <summary>The transforms in the order they were applied.</summary>
     public IReadOnlyList<string> Transforms
@@ -142,19 +165,113 @@ public sealed class LeafPath
         }
     }
 
-    // Built from the parent's text, which is cached too: siblings share their prefix, and no stack is needed.
-    public override string ToString() => _text ??= _kind switch
+    /// <summary>The path as people read it; made in one piece (only paths behind a finding or shown in the UI are rendered).</summary>
+    public override string ToString()
     {
-        StepKind.Location => _extra is null ? _step : $"{_step}[{_extra}]",
-        StepKind.Member when NeedsBrackets(_step) => $"{_parent}[{_step}]",
-        StepKind.Member => $"{_parent}.{_step}",
-        StepKind.Entry => $"{_parent}.{_extra}[{_step}]",
-        StepKind.Bracket => $"{_parent}[{_step}]",
-        StepKind.Index => $"{_parent}[{_index}]",
-        StepKind.FieldNumber => $"{_parent}.#{_step}",
-        _ => $"{_parent} → {_step}",
+        if (_text is not null)
+        {
+            return _text;
+        }
+
+        // The steps from here up to the location, or up to the nearest one whose text is made (siblings share it).
+        var length = 0;
+        LeafPath? made = null;
+        for (var step = this; step is not null; step = step._parent)
+        {
+            if (step._text is not null)
+            {
+                (made, length) = (step, length + step._text.Length);
+                break;
+            }
+
+            length += step.PieceLength();
+        }
+
+        return _text = string.Create(length, (Leaf: this, Made: made), static (chars, state) =>
+        {
+            var end = chars.Length;
+            for (var step = state.Leaf; step is not null && step != state.Made; step = step._parent)
+            {
+                var piece = step.PieceLength();
+                end -= piece;
+                step.WritePiece(chars.Slice(end, piece));
+            }
+
+            state.Made?._text.AsSpan().CopyTo(chars);
+        });
+    }
+
+    private int PieceLength() => _kind switch
+    {
+        StepKind.Location => _extra is null ? _step.Length : _step.Length + _extra.Length + 2,
+        StepKind.Member => _step.Length + (NeedsBrackets(_step) ? 2 : 1),
+        StepKind.Entry => _extra!.Length + _step.Length + 3,
+        StepKind.Bracket => _step.Length + 2,
+        StepKind.Index => Digits(_index) + 2,
+        StepKind.FieldNumber => _step.Length + 2,
+        _ => _step.Length + 3,
     };
 
+    private void WritePiece(Span<char> chars)
+    {
+        switch (_kind)
+        {
+            case StepKind.Location when _extra is null:
+                _step.CopyTo(chars);
+                break;
+            case StepKind.Location:
+                Bracketed(chars[_step.Length..], _extra!);
+                _step.CopyTo(chars);
+                break;
+            case StepKind.Member when NeedsBrackets(_step):
+            case StepKind.Bracket:
+                Bracketed(chars, _step);
+                break;
+            case StepKind.Member:
+                chars[0] = '.';
+                _step.CopyTo(chars[1..]);
+                break;
+            case StepKind.Entry:
+                chars[0] = '.';
+                _extra!.CopyTo(chars[1..]);
+                Bracketed(chars[(_extra.Length + 1)..], _step);
+                break;
+            case StepKind.Index:
+                chars[0] = '[';
+                _index.TryFormat(chars[1..], out _, default, CultureInfo.InvariantCulture);
+                chars[^1] = ']';
+                break;
+            case StepKind.FieldNumber:
+                ".#".CopyTo(chars);
+                _step.CopyTo(chars[2..]);
+                break;
+            default:
+                " → ".CopyTo(chars);
+                _step.CopyTo(chars[3..]);
+                break;
+        }
+    }
+
+    private static void Bracketed(Span<char> chars, string name)
+    {
+        chars[0] = '[';
+        name.CopyTo(chars[1..]);
+        chars[name.Length + 1] = ']';
+    }
+
+    private static int Digits(int value)
+    {
+        var digits = 1; // indexes are never negative
+        for (; value >= 10; value /= 10)
+        {
+            digits++;
+        }
+
+        return digits;
+    }
+
+    private static readonly SearchValues<char> NotDotted = SearchValues.Create(" .[]→\"'");
+
     private static bool NeedsBrackets(string name) =>
-        name.Length == 0 || name.AsSpan().ContainsAny(" .[]→\"'") || char.IsDigit(name[0]);
+        name.Length == 0 || name.AsSpan().ContainsAny(NotDotted) || char.IsDigit(name[0]);
 }

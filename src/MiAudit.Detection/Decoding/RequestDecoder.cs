@@ -18,6 +18,11 @@ public static class RequestDecoder
         "sec-ch-ua-platform", "if-modified-since", "range", "sec-websocket-version", "sec-websocket-extensions", "upgrade",
     };
 
+    // Paths are immutable: those every request starts from are made once.
+    private static readonly LeafPath Body = LeafPath.Root("body");
+    private static readonly LeafPath[] PathSegments = Enumerable.Range(0, 16).Select(LeafPath.Root("path").Index).ToArray();
+    private static readonly RootPaths Roots = new();
+
     public static DecodedRequest Decode(Flow flow, DecodeLimits? limits = null)
     {
         var output = new DecodedRequest();
@@ -33,13 +38,13 @@ public static class RequestDecoder
         var segments = flow.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         for (var i = 0; i < segments.Length; i++)
         {
-            expander.Text(FormEncoding.DecodePercent(segments[i]), LeafPath.Root("path").Index(i));
+            expander.Text(FormEncoding.DecodePercent(segments[i]), i < PathSegments.Length ? PathSegments[i] : LeafPath.Root("path").Index(i));
         }
 
         foreach (var (name, value) in FormEncoding.Parse(flow.Query))
         {
             output.ParameterNames.Add(name);
-            expander.Text(value, LeafPath.Root("query", name));
+            expander.Text(value, Roots.Of("query", name));
         }
 
         foreach (var header in flow.RequestHeaders)
@@ -49,12 +54,12 @@ public static class RequestDecoder
                 foreach (var cookie in header.Value.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                 {
                     var equals = cookie.IndexOf('=');
-                    expander.Text(equals < 0 ? cookie : cookie[(equals + 1)..], LeafPath.Root("cookie", equals < 0 ? "" : cookie[..equals]));
+                    expander.Text(equals < 0 ? cookie : cookie[(equals + 1)..], Roots.Of("cookie", equals < 0 ? "" : cookie[..equals]));
                 }
             }
             else if (!MechanicalHeaders.Contains(header.Name))
             {
-                expander.Text(header.Value, LeafPath.Root("header", header.Name));
+                expander.Text(header.Value, Roots.Of("header", header.Name));
             }
         }
 
@@ -109,7 +114,7 @@ public static class RequestDecoder
         }
 
         var bytes = body.Bytes.ToArray();
-        var path = LeafPath.Root("body");
+        var path = Body;
         if (Decompression.FromContentEncoding(flow.RequestHeader("content-encoding")) is { } encoding
             && expander.Inflate(bytes, encoding, path) is { } inflated)
         {

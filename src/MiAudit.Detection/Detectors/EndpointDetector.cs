@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MiAudit.Detection.Decoding;
 using MiAudit.Detection.Rules;
 
@@ -10,6 +11,10 @@ public sealed class EndpointDetector(RuleSet rules) : IDetector
 
     private readonly Rule[] _rules = rules.Enabled(RuleKind.Endpoint).ToArray();
 
+    // What a rule's host and path say never changes: made once per rule (on its first match: imported host lists
+    // make thousands of rules), not once per matching request.
+    private readonly ConcurrentDictionary<Rule, string> _reasons = new(ReferenceEqualityComparer.Instance);
+
     public void Detect(DetectionContext context)
     {
         var flow = context.Flow;
@@ -21,23 +26,31 @@ public sealed class EndpointDetector(RuleSet rules) : IDetector
                 continue;
             }
 
-            var because = new List<string>();
-            if (pattern.Hosts.Count > 0)
-            {
-                because.Add($"host matches {string.Join(" | ", pattern.Hosts)}");
-            }
-
-            if (pattern.Path is not null)
-            {
-                because.Add($"path matches {pattern.Path}");
-            }
-
+            var because = _reasons.GetOrAdd(rule, Reason);
             if (pattern.ParameterGroups.Count > 0)
             {
-                because.Add("parameters " + string.Join(", ", pattern.ParameterGroups.Select(g => EndpointPattern.FirstPresent(g, context.ParameterNames))));
+                var parameters = "parameters " + string.Join(", ", pattern.ParameterGroups.Select(g => EndpointPattern.FirstPresent(g, context.ParameterNames)));
+                because = because.Length == 0 ? parameters : $"{because}; {parameters}";
             }
 
-            context.Add(rule, flow.Host + flow.Path, string.Join("; ", because), RequestLine, Snippet.Clip($"{flow.Method} {flow.Url}"));
+            context.Add(rule, flow.Host + flow.Path, because, RequestLine, Snippet.Clip($"{flow.Method} {flow.Url}"));
         }
+    }
+
+    private static string Reason(Rule rule)
+    {
+        var pattern = rule.Endpoint!;
+        var parts = new List<string>(2);
+        if (pattern.Hosts.Count > 0)
+        {
+            parts.Add($"host matches {string.Join(" | ", pattern.Hosts)}");
+        }
+
+        if (pattern.Path is not null)
+        {
+            parts.Add($"path matches {pattern.Path}");
+        }
+
+        return string.Join("; ", parts);
     }
 }

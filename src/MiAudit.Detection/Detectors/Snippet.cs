@@ -7,8 +7,26 @@ public static class Snippet
     {
         var from = Math.Max(0, start - context);
         var to = Math.Min(text.Length, start + length + context);
-        var snippet = text[from..to].ReplaceLineEndings(" ");
-        return (from > 0 ? "…" : "") + snippet + (to < text.Length ? "…" : "");
+        var (before, after) = (from > 0 ? 1 : 0, to < text.Length ? 1 : 0);
+        if (text.AsSpan(from, to - from).ContainsAny('\r', '\n'))
+        {
+            return (before > 0 ? "…" : "") + text[from..to].ReplaceLineEndings(" ") + (after > 0 ? "…" : "");
+        }
+
+        // One allocation: a snippet is made for every finding.
+        return string.Create(before + (to - from) + after, (text, from, to, before), static (chars, state) =>
+        {
+            if (state.before > 0)
+            {
+                chars[0] = '…';
+            }
+
+            state.text.AsSpan(state.from, state.to - state.from).CopyTo(chars[state.before..]);
+            if (chars.Length > state.before + state.to - state.from)
+            {
+                chars[^1] = '…';
+            }
+        });
     }
 
     public static string Clip(string text, int max = 200) => text.Length <= max ? text : text[..max] + "…";

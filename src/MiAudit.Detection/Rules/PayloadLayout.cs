@@ -14,6 +14,9 @@ namespace MiAudit.Detection.Rules;
 public sealed record PayloadLayout(string Sdk, IReadOnlyDictionary<string, string> Fields, IReadOnlyList<string[]> Urls)
 {
     /// <summary>How a finding in <paramref name="documentField"/> names it, or null for a field the layout does not know.</summary>
-    public string? Describe(string documentField) =>
-        Fields.TryGetValue(documentField, out var meaning) ? $"{Sdk} field {documentField} ({meaning})" : null;
+    public string? Describe(string documentField) => _descriptions.GetValueOrDefault(documentField);
+
+    // Made once: a finding in such a field is named on every upload.
+    private readonly Dictionary<string, string> _descriptions =
+        Fields.ToDictionary(field => field.Key, field => $"{Sdk} field {field.Key} ({field.Value})", StringComparer.Ordinal);
 }
