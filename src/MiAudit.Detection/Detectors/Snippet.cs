@@ -1,14 +1,19 @@
+using System.Buffers;
+
 namespace MiAudit.Detection.Detectors;
 
 /// <summary>The decoded text around a match, on one line, so a finding can be read without opening the flow.</summary>
 public static class Snippet
 {
+    // What string.ReplaceLineEndings replaces: CR, LF, FF, NEL, LS, PS.
+    private static readonly SearchValues<char> LineEndings = SearchValues.Create("\r\n\f\u0085\u2028\u2029");
+
     public static string Around(string text, int start, int length, int context = 40)
     {
         var from = Math.Max(0, start - context);
         var to = Math.Min(text.Length, start + length + context);
         var (before, after) = (from > 0 ? 1 : 0, to < text.Length ? 1 : 0);
-        if (text.AsSpan(from, to - from).ContainsAny('\r', '\n'))
+        if (text.AsSpan(from, to - from).ContainsAny(LineEndings))
         {
             return (before > 0 ? "…" : "") + text[from..to].ReplaceLineEndings(" ") + (after > 0 ? "…" : "");
         }
